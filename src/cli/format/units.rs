@@ -1,0 +1,1 @@
+//! Human units as go-units prints them: durations, decimal sizes, binary sizes.

@@ -1,0 +1,1 @@
+//! Containers: their config and state on disk, and one file per verb.

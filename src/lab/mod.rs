@@ -1,0 +1,1 @@
+//! Lab files: the format, the matcher, the sandbox and the runner.
