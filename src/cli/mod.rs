@@ -4,7 +4,12 @@
 pub mod container;
 pub mod format;
 pub mod image;
+pub mod inspect;
 pub mod lab;
+pub mod procinfo;
+pub mod ps;
+pub mod run;
+pub mod system;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
