@@ -84,10 +84,28 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> io::Result<()> {
     fs::rename(&tmp, path)
 }
 
+/// Like `write_atomic` without the fsync: for the container state rewritten on every start
+/// and exit. rename(2) alone already guarantees that a killed process leaves the old or the
+/// new file, never a torn one; the fsync only adds power-loss durability, which costs a
+/// disk flush on the `run` hot path and which Docker's own state files do not promise.
+pub fn write_atomic_nosync(path: &Path, data: &[u8]) -> io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
+    fs::write(&tmp, data)?;
+    fs::rename(&tmp, path)
+}
+
 /// Serialises `value` as pretty JSON and writes it atomically.
 pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> io::Result<()> {
     let data = serde_json::to_vec_pretty(value).map_err(io::Error::other)?;
     write_atomic(path, &data)
+}
+
+/// `write_json` without the fsync (see `write_atomic_nosync`).
+pub fn write_json_nosync<T: serde::Serialize>(path: &Path, value: &T) -> io::Result<()> {
+    let data = serde_json::to_vec_pretty(value).map_err(io::Error::other)?;
+    write_atomic_nosync(path, &data)
 }
 
 /// Reads a JSON file written by `write_json`.

@@ -7,7 +7,7 @@ use std::fs;
 use super::{ContainerError, ContainerRecord, HostConfig, State};
 use crate::engine::Engine;
 use crate::engine::image::Image;
-use crate::engine::store::write_json;
+use crate::engine::store::write_json_nosync;
 
 /// What `docker create` / `docker run` let the user set.
 #[derive(Debug, Clone, Default)]
@@ -198,8 +198,9 @@ pub fn create(
         resolv_conf(&fs::read_to_string("/etc/resolv.conf").unwrap_or_default()),
     )?;
     fs::write(staging.join(format!("{id}-json.log")), b"")?;
-    write_json(&staging.join("config.json"), &record)?;
-    write_json(&staging.join("state.json"), &State::default())?;
+    // No fsync per file: the directory becomes visible only through the rename below.
+    write_json_nosync(&staging.join("config.json"), &record)?;
+    write_json_nosync(&staging.join("state.json"), &State::default())?;
     // The directory appears whole or not at all: a killed CLI leaves at most a tmp entry.
     fs::rename(&staging, &dir)?;
     Ok(record)

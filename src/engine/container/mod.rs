@@ -23,7 +23,7 @@ pub use model::{Config, ContainerRecord, HostConfig, State, Status};
 
 use crate::engine::Engine;
 use crate::engine::runtime::process::StartFailure;
-use crate::engine::store::{read_json, write_json};
+use crate::engine::store::{read_json, write_json, write_json_nosync};
 
 /// Errors with the daemon's wording; the CLI puts `Error response from daemon: ` in front.
 #[derive(Debug, thiserror::Error)]
@@ -199,7 +199,7 @@ pub fn update_state(
         _ => ContainerError::Io(e),
     })?;
     change(&mut state);
-    write_json(&path, &state)?;
+    write_json_nosync(&path, &state)?;
     Ok(state)
 }
 

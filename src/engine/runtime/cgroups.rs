@@ -95,6 +95,14 @@ impl Cgroup {
         Ok(())
     }
 
+    /// Moves process `pid` (a host PID) into the cgroup.
+    pub fn add_pid(&self, pid: i32) -> io::Result<()> {
+        for dir in self.dirs() {
+            fs::write(dir.join("cgroup.procs"), pid.to_string())?;
+        }
+        Ok(())
+    }
+
     fn dirs(&self) -> Vec<&Path> {
         match self {
             Cgroup::V1 { dirs } => dirs.iter().map(|(_, d)| d.as_path()).collect(),

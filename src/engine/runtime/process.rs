@@ -94,6 +94,10 @@ pub struct InitChild {
 /// without data means execve succeeded.
 pub fn spawn_init(spec: &InitSpec, stdio: Option<InitStdio>) -> Result<InitChild, StartFailure> {
     let (err_r, err_w) = sys::pipe().map_err(|e| StartFailure::runtime("pipe", e))?;
+    // The init waits on this pipe before its execve until the parent has moved it into
+    // the cgroup. Moving a task costs an RCU grace period on cgroup v1 (several ms), so the
+    // parent does it while the child builds its rootfs instead of before.
+    let (go_r, go_w) = sys::pipe().map_err(|e| StartFailure::runtime("pipe", e))?;
     let socks = if spec.tty {
         let (a, b) = nix::sys::socket::socketpair(
             nix::sys::socket::AddressFamily::Unix,
@@ -114,10 +118,11 @@ pub fn spawn_init(spec: &InitSpec, stdio: Option<InitStdio>) -> Result<InitChild
         Err(e) => Err(StartFailure::runtime("fork", e)),
         Ok(nix::unistd::ForkResult::Child) => {
             sys::close(err_r);
+            sys::close(go_w);
             if let Some((parent, _)) = socks {
                 sys::close(parent);
             }
-            let failure = match init_child(spec, stdio, socks.map(|(_, child)| child)) {
+            let failure = match init_child(spec, stdio, socks.map(|(_, child)| child), go_r) {
                 Err(f) => f,
             };
             let _ = sys::write_all(err_w, failure.encode().as_bytes());
@@ -126,6 +131,12 @@ pub fn spawn_init(spec: &InitSpec, stdio: Option<InitStdio>) -> Result<InitChild
         }
         Ok(nix::unistd::ForkResult::Parent { child }) => {
             sys::close(err_w);
+            sys::close(go_r);
+            let joined = spec.cgroup.add_pid(child.as_raw());
+            if joined.is_ok() {
+                let _ = sys::write_all(go_w, b"g");
+            }
+            sys::close(go_w);
             let pty_master = match socks {
                 Some((parent, child_sock)) => {
                     sys::close(child_sock);
@@ -158,6 +169,7 @@ fn init_child(
     spec: &InitSpec,
     stdio: Option<InitStdio>,
     pty_sock: Option<RawFd>,
+    go: RawFd,
 ) -> Result<std::convert::Infallible, StartFailure> {
     // If the monitor dies, so does the container (it would have nobody to reap it or log it).
     // SAFETY: prctl with integer arguments.
@@ -170,9 +182,6 @@ fn init_child(
             0,
         )
     };
-    spec.cgroup
-        .join_self()
-        .map_err(|e| StartFailure::runtime("join cgroup", e))?;
     nix::unistd::setsid().map_err(|e| StartFailure::runtime("setsid", e))?;
     if let Some(io) = stdio {
         for (from, to) in [(io.stdin, 0), (io.stdout, 1), (io.stderr, 2)] {
@@ -200,6 +209,15 @@ fn init_child(
             .map_err(|e| StartFailure::runtime("controlling tty", e))?;
         sys::close(slave);
     }
+    // Nothing may run in the container before it is inside its cgroup.
+    let mut byte = [0u8; 1];
+    if sys::read(go, &mut byte).unwrap_or(0) != 1 {
+        return Err(StartFailure::runtime(
+            "join cgroup",
+            "the monitor could not move the container into its cgroup",
+        ));
+    }
+    sys::close(go);
     exec_process(&spec.process)
 }
 
