@@ -203,6 +203,7 @@ fn run(args: &Args) -> Result<(), StartFailure> {
         s.stopping = false;
     });
     report(&format!("started {}", child.pid));
+    drop_startup_pages();
 
     let (stdin_target, outputs) = match (child.pty_master, pipes) {
         (Some(master), _) => (
@@ -247,6 +248,38 @@ fn run(args: &Args) -> Result<(), StartFailure> {
     }
     report(&format!("exited {code}"));
     Ok(())
+}
+
+/// Gives back the code pages that only start-up touched. A monitor lives as long as its
+/// container, and most of its resident memory is text of this binary and of libc faulted in
+/// while parsing config and forking; the relay loop needs little of it. Only read-only
+/// executable file mappings are dropped: their pages are re-read from the file if used
+/// again, so nothing is lost (madvise(2), MADV_DONTNEED on private file mappings).
+fn drop_startup_pages() {
+    let Ok(maps) = std::fs::read_to_string("/proc/self/maps") else {
+        return;
+    };
+    for line in maps.lines() {
+        let mut fields = line.split_whitespace();
+        let (Some(range), Some(perms)) = (fields.next(), fields.next()) else {
+            continue;
+        };
+        let path = line.split_whitespace().nth(5).unwrap_or("");
+        if perms != "r-xp" || !path.starts_with('/') {
+            continue;
+        }
+        let Some((start, end)) = range.split_once('-') else {
+            continue;
+        };
+        let (Ok(start), Ok(end)) = (
+            usize::from_str_radix(start, 16),
+            usize::from_str_radix(end, 16),
+        ) else {
+            continue;
+        };
+        // SAFETY: the range is one of our own read-only text mappings.
+        unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED) };
+    }
 }
 
 /// waitpid for the init; a signal death becomes 128 + signal, as shells and Docker report it.
