@@ -1,0 +1,161 @@
+//! `exec` and terminals: a process joining a running container, and `-it` through a real pty.
+
+mod common;
+use common::TestEngine;
+
+use std::io::{Read, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::process::Stdio;
+
+#[test]
+fn exec_joins_the_running_container() {
+    let e = TestEngine::new().with_busybox();
+    e.ok(&[
+        "run", "-d", "--name", "x", "-e", "BASE=1", "busybox", "sleep", "30",
+    ]);
+    // Same PID namespace: the init is PID 1 there, the exec'd process is not.
+    let ps = e.ok(&["exec", "x", "ps", "-o", "pid,comm"]);
+    assert!(ps.lines().any(|l| l.trim() == "1 sleep"), "{ps}");
+    assert_eq!(
+        e.ok(&["exec", "-e", "EXTRA=2", "x", "sh", "-c", "echo $BASE$EXTRA"]),
+        "12\n"
+    );
+    assert_eq!(e.ok(&["exec", "-w", "/tmp", "x", "pwd"]), "/tmp\n");
+    assert_eq!(
+        e.ok(&["exec", "-u", "65534:65534", "x", "id", "-u"]),
+        "65534\n"
+    );
+    assert_eq!(e.run(&["exec", "x", "sh", "-c", "exit 9"]).code, 9);
+    let r = e.run(&["exec", "x", "nosuch"]);
+    assert_eq!(r.code, 127);
+    assert_eq!(
+        r.stderr,
+        "OCI runtime exec failed: exec failed: unable to start container process: exec: \"nosuch\": executable file not found in $PATH: unknown\n"
+    );
+    // -d returns at once; the process runs on in the container.
+    e.ok(&["exec", "-d", "x", "sh", "-c", "sleep 0.2; touch /tmp/done"]);
+    assert!(common::eventually(5, || e
+        .run(&["exec", "x", "test", "-f", "/tmp/done"])
+        .code
+        == 0));
+    // stdin reaches an exec with -i.
+    let mut child = e
+        .command(&["exec", "-i", "x", "cat"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"through stdin\n")
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&child.wait_with_output().unwrap().stdout),
+        "through stdin\n"
+    );
+}
+
+#[test]
+fn exec_on_a_stopped_container_fails() {
+    let e = TestEngine::new().with_busybox();
+    let id = e.ok(&["create", "--name", "s", "busybox"]);
+    let r = e.run(&["exec", "s", "true"]);
+    assert_eq!(
+        (r.code, r.stderr),
+        (
+            1,
+            format!(
+                "Error response from daemon: Container {} is not running\n",
+                id.trim()
+            )
+        )
+    );
+}
+
+/// Runs `docklab args…` with a pty as its terminal, types `input` step by step, and
+/// returns (exit code, everything the terminal showed).
+fn on_terminal(e: &TestEngine, args: &[&str], steps: &[(&str, &str)]) -> (i32, String) {
+    let pty = nix::pty::openpty(None, None).unwrap();
+    let slave = pty.slave;
+    let mut cmd = e.command(args);
+    cmd.stdin(Stdio::from(slave.try_clone().unwrap()))
+        .stdout(Stdio::from(slave.try_clone().unwrap()))
+        .stderr(Stdio::from(slave));
+    let mut child = cmd.spawn().unwrap();
+    let master: OwnedFd = pty.master;
+    let mut file = unsafe { std::fs::File::from_raw_fd(libc::dup(master.as_raw_fd())) };
+    let mut seen = String::new();
+    let mut buf = [0u8; 4096];
+    let mut read_until = |file: &mut std::fs::File, seen: &mut String, needle: &str| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !seen.contains(needle) && std::time::Instant::now() < deadline {
+            let mut pfd = libc::pollfd {
+                fd: file.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            if unsafe { libc::poll(&mut pfd, 1, 100) } > 0 {
+                match file.read(&mut buf) {
+                    Ok(n) if n > 0 => seen.push_str(&String::from_utf8_lossy(&buf[..n])),
+                    _ => break,
+                }
+            }
+        }
+    };
+    for (wait_for, typed) in steps {
+        read_until(&mut file, &mut seen, wait_for);
+        assert!(
+            seen.contains(wait_for),
+            "never saw {wait_for:?}; terminal showed:\n{seen}"
+        );
+        file.write_all(typed.as_bytes()).unwrap();
+    }
+    let status = child.wait().unwrap();
+    // Drain what is left.
+    read_until(&mut file, &mut seen, "\u{0}");
+    (status.code().unwrap_or(-1), seen)
+}
+
+#[test]
+fn run_it_gives_a_real_terminal_and_ctrl_c_reaches_the_container() {
+    let e = TestEngine::new().with_busybox();
+    let (code, screen) = on_terminal(
+        &e,
+        &["run", "--rm", "-it", "busybox", "sh"],
+        &[
+            ("# ", "tty; echo cols=$(stty size)\r"),
+            ("/dev/pts/0", "sleep 100\r"),
+            // Ctrl-C travels as a byte through the pty and interrupts sleep, not the client.
+            ("sleep 100", "\u{3}"),
+            ("# ", "exit 4\r"),
+        ],
+    );
+    assert_eq!(code, 4, "{screen}");
+    assert!(screen.contains("/dev/pts/0"), "{screen}");
+    assert_eq!(e.ok(&["ps", "-aq"]), "");
+}
+
+#[test]
+fn exec_it_gets_a_terminal_inside_the_container() {
+    let e = TestEngine::new().with_busybox();
+    e.ok(&["run", "-d", "--name", "tt", "busybox", "sleep", "30"]);
+    let (code, screen) = on_terminal(
+        &e,
+        &["exec", "-it", "tt", "sh"],
+        &[("# ", "tty; ls /\r"), ("proc", "exit\r")],
+    );
+    assert_eq!(code, 0, "{screen}");
+    assert!(screen.contains("/dev/pts/"), "{screen}");
+}
+
+#[test]
+fn it_without_a_terminal_is_refused() {
+    let e = TestEngine::new().with_busybox();
+    let r = e.run(&["run", "-it", "busybox", "true"]);
+    assert_eq!(
+        (r.code, r.stderr.as_str()),
+        (1, "docklab: the input device is not a TTY\n")
+    );
+}
