@@ -562,6 +562,10 @@ fn shared_libraries(targets: &[String]) -> io::Result<Vec<PathBuf>> {
         let out = Command::new("ldd").args(chunk).output()?;
         for line in String::from_utf8_lossy(&out.stdout).lines() {
             let line = line.trim();
+            // With several files ldd prints a `/path/file:` header before each one's list.
+            if line.ends_with(':') {
+                continue;
+            }
             // `libz.so.1 => /lib/x86_64-linux-gnu/libz.so.1 (0x…)` or `/lib64/ld-linux-x86-64.so.2 (0x…)`.
             let path = match line.split_once("=>") {
                 Some((_, rhs)) => rhs.trim().split(' ').next().unwrap_or(""),

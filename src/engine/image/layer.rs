@@ -192,25 +192,54 @@ impl LayerBuilder {
         {
             let mut tar = tar::Builder::new(&mut counting);
             let mut written: std::collections::HashSet<String> = Default::default();
-            for (path, entry) in &self.entries {
-                // Parents first, even when only their children were added.
-                let mut parent = String::new();
-                for comp in path.split('/').collect::<Vec<_>>().split_last().unwrap().1 {
-                    if !parent.is_empty() {
-                        parent.push('/');
-                    }
-                    parent.push_str(comp);
-                    if !self.entries.contains_key(&parent) && written.insert(parent.clone()) {
-                        self.append(&mut tar, &parent, &Entry::Dir { mode: 0o755 }, &mut stats)?;
-                    }
-                }
-                written.insert(path.clone());
-                self.append(&mut tar, path, entry, &mut stats)?;
+            for path in self.entries.keys() {
+                self.emit(&mut tar, path, &mut written, &mut stats)?;
             }
             tar.finish()?;
         }
         stats.tar_size = counting.n;
         Ok((counting.inner, stats))
+    }
+
+    /// Writes `path` after its parent directories and, for a hardlink, after its target
+    /// (a reader can only link to what it has already extracted). Sorted order otherwise.
+    fn emit<W: Write>(
+        &self,
+        tar: &mut tar::Builder<W>,
+        path: &str,
+        written: &mut std::collections::HashSet<String>,
+        stats: &mut LayerStats,
+    ) -> io::Result<()> {
+        if written.contains(path) {
+            return Ok(());
+        }
+        let mut parent = String::new();
+        let comps: Vec<&str> = path.split('/').collect();
+        for comp in &comps[..comps.len() - 1] {
+            if !parent.is_empty() {
+                parent.push('/');
+            }
+            parent.push_str(comp);
+            if self.entries.contains_key(&parent) {
+                self.emit(tar, &parent.clone(), written, stats)?;
+            } else if written.insert(parent.clone()) {
+                self.append(tar, &parent, &Entry::Dir { mode: 0o755 }, stats)?;
+            }
+        }
+        let Some(entry) = self.entries.get(path) else {
+            return Ok(());
+        };
+        if let Entry::Hardlink { target } = entry {
+            if !self.entries.contains_key(target) || target == path {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("hardlink {path} to {target}, which is not in the layer"),
+                ));
+            }
+            self.emit(tar, &target.clone(), written, stats)?;
+        }
+        written.insert(path.to_string());
+        self.append(tar, path, entry, stats)
     }
 
     fn append<W: Write>(
@@ -834,6 +863,8 @@ mod tests {
             b.file("/bin/hello", 0o755, Content::Bytes(b"#!/bin/sh\necho hi\n".to_vec()))
                 .unwrap();
             b.hardlink("/bin/hi", "/bin/hello").unwrap();
+            // `[` sorts before `hello`: the target must still come first in the tar.
+            b.hardlink("/bin/[", "/bin/hello").unwrap();
             b.symlink("/bin/sh", "busybox").unwrap();
             b.write(Vec::new()).unwrap()
         };
@@ -855,16 +886,21 @@ mod tests {
         assert_eq!(m.permissions().mode() & 0o777, 0o755);
         assert_eq!(m.mtime(), 1_600_000_000);
         assert_eq!(m.uid(), 0);
-        // Sorted: parents come before children, names in byte order.
+        // Parents come before children, a link's target before the link, the rest sorted.
         let names: Vec<String> = tar::Archive::new(one.as_slice())
             .entries()
             .unwrap()
             .map(|e| e.unwrap().path().unwrap().display().to_string())
             .collect();
-        let mut sorted = names.clone();
+        assert_eq!(&names[..4], ["bin/", "bin/hello", "bin/[", "bin/hi"]);
+        let usr: Vec<&String> = names.iter().filter(|n| n.starts_with("usr")).collect();
+        let mut sorted = usr.clone();
         sorted.sort_by(|a, b| a.trim_end_matches('/').cmp(b.trim_end_matches('/')));
-        assert_eq!(names, sorted);
-        assert_eq!(names[0], "bin/");
+        assert_eq!(usr, sorted);
+        assert_eq!(
+            fs::metadata(root.join("bin/[")).unwrap().ino(),
+            fs::metadata(root.join("bin/hello")).unwrap().ino()
+        );
     }
 
     fn filetime_touch(p: &Path) {
