@@ -6,14 +6,25 @@
 //!   by `name[:tag]`, full or short ID, `sha256:` ID.
 //! - `ImageStore::pull(&self, reference, progress) -> Result<Image, ImageError>`: offline catalog.
 //! - `Image { id, repo_tags, config, layer_dirs, size, created }`.
+//!
+//! Files: `reference.rs` (names), `digest.rs` (sha256, chain IDs), `config.rs` (image
+//! config, manifest, index JSON), `layer.rs` (tar build and secure extraction),
+//! `catalog.rs` (offline recipes and their cache), `store.rs` (the OCI layout under
+//! `<root>/images`, tags, pull, tag, remove).
+
+pub mod catalog;
+pub mod config;
+pub mod digest;
+pub mod layer;
+pub mod reference;
+pub mod store;
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::Engine;
+pub use store::{ContainerUse, DeleteItem, ImageRecord, ImageStore};
 
 /// The runtime part of an image config (`config` in Docker's image JSON).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -25,12 +36,19 @@ pub struct RunConfig {
     pub exposed_ports: BTreeMap<String, serde_json::Value>,
     #[serde(default)]
     pub env: Vec<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cmd: Option<Vec<String>>,
-    #[serde(default)]
-    pub entrypoint: Option<Vec<String>>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volumes: Option<BTreeMap<String, serde_json::Value>>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub working_dir: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entrypoint: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<BTreeMap<String, String>>,
+    /// `STOPSIGNAL` (nginx: `SIGQUIT`); `docker stop` sends it instead of SIGTERM.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_signal: Option<String>,
 }
 
 /// An image in the local store.
@@ -58,27 +76,19 @@ pub enum ImageError {
     PullDenied(String),
     #[error("invalid reference format")]
     InvalidReference(String),
+    /// An ambiguous short ID; Docker's odd wording (docker-behaviour.md).
+    #[error("no such image: {0}: No such image: {0}:latest")]
+    AmbiguousPrefix(String),
+    /// `rmi` conflicts, already in Docker's words (`conflict: unable to …`).
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Layer(#[from] layer::LayerError),
+    #[error(transparent)]
+    Catalog(#[from] catalog::CatalogError),
+    #[error("corrupt image store: {0}")]
+    Corrupt(String),
     #[error(transparent)]
     Io(#[from] std::io::Error),
 }
 
-pub struct ImageStore {
-    #[allow(dead_code)]
-    engine: Engine,
-}
-
-impl ImageStore {
-    pub fn open(engine: &Engine) -> Result<Self, ImageError> {
-        Ok(ImageStore {
-            engine: engine.clone(),
-        })
-    }
-
-    pub fn find(&self, _reference: &str) -> Result<Option<Image>, ImageError> {
-        Ok(None)
-    }
-
-    pub fn pull(&self, reference: &str, _progress: &mut dyn Write) -> Result<Image, ImageError> {
-        Err(ImageError::PullDenied(reference.to_string()))
-    }
-}
