@@ -449,11 +449,12 @@ mod tests {
 }
 
 /// `docker inspect NAME` falls back to images; `None` when there is no such image.
-pub fn inspect_value(_ctx: &super::Ctx, _name: &str) -> Option<serde_json::Value> {
-    None
+pub fn inspect_value(ctx: &Ctx, name: &str) -> Option<serde_json::Value> {
+    let rec = ImageStore::open(&ctx.engine).ok()?.find_record(name).ok()??;
+    Some(inspect_json(&rec))
 }
 
 /// Number of images, for `docker info`.
-pub fn image_count(_ctx: &super::Ctx) -> usize {
-    0
+pub fn image_count(ctx: &Ctx) -> usize {
+    ImageStore::open(&ctx.engine).and_then(|s| s.list()).map(|l| l.len()).unwrap_or(0)
 }

@@ -93,6 +93,12 @@ pub enum Command {
     Image(image::ImageArgs),
     /// Download an image from a registry (the offline catalog when there is no network)
     Pull(image::PullArgs),
+    /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
+    Tag(image::TagArgs),
+    /// Remove one or more images
+    Rmi(image::RmiArgs),
+    /// Show the history of an image
+    History(image::HistoryArgs),
 
     // ---- the lab runner (cli/lab.rs)
     /// Run, check and list the course's labs
@@ -142,6 +148,9 @@ pub fn main() -> ExitCode {
         Command::Images(a) => image::images(a, &ctx),
         Command::Image(a) => image::image(a, &ctx),
         Command::Pull(a) => image::pull(a, &ctx),
+        Command::Tag(a) => image::tag(a, &ctx),
+        Command::Rmi(a) => image::rmi(a, &ctx),
+        Command::History(a) => image::history(a, &ctx),
         Command::Lab(a) => lab::run(a, &ctx),
     };
     match result {
