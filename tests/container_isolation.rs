@@ -89,7 +89,7 @@ fn proc_paths_are_masked_and_read_only() {
     // Masked files read empty (bound to /dev/null); masked directories are empty tmpfs.
     let script = "for f in /proc/kcore /proc/timer_list /proc/sched_debug /proc/keys; do \
                   if [ -e $f ]; then printf '%s:%s\\n' $f $(wc -c < $f); fi; done; \
-                  ls -A /proc/acpi /proc/scsi 2>/dev/null | wc -l; \
+                  n=0; for d in /proc/acpi /proc/scsi; do [ -d $d ] && n=$((n + $(ls -A $d | wc -l))); done; echo $n; \
                   echo 1 > /proc/sys/kernel/domainname && echo writable || echo read-only; \
                   touch /sys/x 2>/dev/null && echo sys-writable || echo sys-read-only";
     let out = e.ok(&["run", "--rm", "busybox", "sh", "-c", script]);

@@ -171,7 +171,14 @@ pub fn images(args: ImagesArgs, ctx: &Ctx) -> anyhow::Result<i32> {
             {
                 continue;
             }
-            rows.push([repo, tag, digest.clone(), id.clone(), created.clone(), size.clone()]);
+            rows.push([
+                repo,
+                tag,
+                digest.clone(),
+                id.clone(),
+                created.clone(),
+                size.clone(),
+            ]);
         }
     }
     let mut out = std::io::stdout().lock();
@@ -222,7 +229,9 @@ pub fn pull(args: PullArgs, ctx: &Ctx) -> anyhow::Result<i32> {
 pub fn tag(args: TagArgs, ctx: &Ctx) -> anyhow::Result<i32> {
     let store = store(ctx)?;
     let _lock = ctx.engine.lock()?;
-    store.tag(&args.source, &args.target).map_err(daemon_error)?;
+    store
+        .tag(&args.source, &args.target)
+        .map_err(daemon_error)?;
     Ok(0)
 }
 
@@ -444,17 +453,26 @@ mod tests {
     #[test]
     fn docker_json_uses_four_spaces() {
         let v = serde_json::json!([{"Id": "x"}]);
-        assert_eq!(to_docker_json(&v), "[\n    {\n        \"Id\": \"x\"\n    }\n]");
+        assert_eq!(
+            to_docker_json(&v),
+            "[\n    {\n        \"Id\": \"x\"\n    }\n]"
+        );
     }
 }
 
 /// `docker inspect NAME` falls back to images; `None` when there is no such image.
 pub fn inspect_value(ctx: &Ctx, name: &str) -> Option<serde_json::Value> {
-    let rec = ImageStore::open(&ctx.engine).ok()?.find_record(name).ok()??;
+    let rec = ImageStore::open(&ctx.engine)
+        .ok()?
+        .find_record(name)
+        .ok()??;
     Some(inspect_json(&rec))
 }
 
 /// Number of images, for `docker info`.
 pub fn image_count(ctx: &Ctx) -> usize {
-    ImageStore::open(&ctx.engine).and_then(|s| s.list()).map(|l| l.len()).unwrap_or(0)
+    ImageStore::open(&ctx.engine)
+        .and_then(|s| s.list())
+        .map(|l| l.len())
+        .unwrap_or(0)
 }

@@ -99,7 +99,7 @@ pub struct ExecArgs {
     /// Username or UID (format: "<name|uid>[:<group|gid>]")
     #[arg(short, long)]
     pub user: Option<String>,
-    #[arg(required = true, num_args = 2.., trailing_var_arg = true, allow_hyphen_values = true, value_name = "CONTAINER COMMAND [ARG...]")]
+    #[arg(required = true, num_args = 2.., trailing_var_arg = true, value_name = "CONTAINER COMMAND [ARG...]")]
     pub container_and_command: Vec<String>,
 }
 
@@ -127,6 +127,27 @@ fn with_default_tag(reference: &str) -> String {
     } else {
         format!("{reference}:latest")
     }
+}
+
+/// clap hands an unknown flag before the image to the trailing arguments; Docker's CLI
+/// rejects it, and so do we.
+fn reject_unknown_flag(ctx: &Ctx, verb: &str, first: &str) -> anyhow::Result<()> {
+    if first.starts_with('-') && first.len() > 1 {
+        let flag = first.split('=').next().unwrap_or(first);
+        let text = if flag.starts_with("--") {
+            format!("unknown flag: {flag}")
+        } else {
+            format!(
+                "unknown shorthand flag: '{}' in {flag}",
+                flag.chars().nth(1).unwrap_or('?')
+            )
+        };
+        return Err(docker_error(
+            125,
+            format!("{text}\nSee '{} {verb} --help'.", ctx.program),
+        ));
+    }
+    Ok(())
 }
 
 fn create_options(args: &RunArgs) -> anyhow::Result<CreateOptions> {
@@ -171,6 +192,7 @@ fn create_container(
     args: &RunArgs,
     verb: &str,
 ) -> anyhow::Result<container::ContainerRecord> {
+    reject_unknown_flag(ctx, verb, &args.image_and_command[0])?;
     let opts = create_options(args)?;
     let _lock = ctx.engine.lock()?;
     let store = ImageStore::open(&ctx.engine)
@@ -303,6 +325,7 @@ pub fn start(args: StartArgs, ctx: &Ctx) -> anyhow::Result<i32> {
 
 pub fn exec(args: ExecArgs, ctx: &Ctx) -> anyhow::Result<i32> {
     let name = &args.container_and_command[0];
+    reject_unknown_flag(ctx, "exec", name)?;
     let c = container::lookup(&ctx.engine, name)
         .map_err(|e| docker_error(1, format!("Error response from daemon: {e}")))?;
     if args.tty && args.interactive && !crate::engine::runtime::pty::is_tty(0) {

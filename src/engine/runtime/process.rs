@@ -326,6 +326,12 @@ pub fn exec_process(spec: &ProcessSpec) -> Result<std::convert::Infallible, Star
     }
     super::capabilities::apply_docker_default()
         .map_err(|e| StartFailure::runtime("capabilities", e))?;
+    super::rootfs::prepare_workdir(&spec.workdir, user.uid, user.gid).map_err(|e| {
+        StartFailure::runtime(
+            &format!("mkdir {}", spec.workdir),
+            crate::engine::io_text(&e),
+        )
+    })?;
     let groups: Vec<nix::unistd::Gid> = user
         .groups
         .iter()
@@ -338,13 +344,13 @@ pub fn exec_process(spec: &ProcessSpec) -> Result<std::convert::Infallible, Star
     // non-root user under Docker (capabilities(7)).
     nix::unistd::setuid(nix::unistd::Uid::from_raw(user.uid))
         .map_err(|e| StartFailure::runtime("setuid", e))?;
-    super::rootfs::enter_workdir(&spec.workdir, user.uid, user.gid).map_err(|e| {
+    super::rootfs::enter_workdir(&spec.workdir).map_err(|e| {
         StartFailure::runtime(
             &format!(
                 "chdir to cwd (\"{}\") set in config.json failed",
                 spec.workdir
             ),
-            e,
+            crate::engine::io_text(&e),
         )
     })?;
     sys::cloexec_from(3);

@@ -293,9 +293,9 @@ fn pivot(new_root: &Path) -> io::Result<()> {
     std::env::set_current_dir("/")
 }
 
-/// Creates the container's working directory if the image lacks it (Docker does), then
-/// enters it, and checks getcwd() is inside the container (CVE-2024-21626).
-pub fn enter_workdir(workdir: &str, uid: u32, gid: u32) -> io::Result<()> {
+/// Creates the container's working directory if the image lacks it (Docker does), owned by
+/// the user the process will run as. Runs as root, before the user switch.
+pub fn prepare_workdir(workdir: &str, uid: u32, gid: u32) -> io::Result<()> {
     let dir = if workdir.is_empty() { "/" } else { workdir };
     if !Path::new(dir).exists() {
         fs::create_dir_all(dir)?;
@@ -303,6 +303,13 @@ pub fn enter_workdir(workdir: &str, uid: u32, gid: u32) -> io::Result<()> {
         // SAFETY: chown with a valid path.
         unsafe { libc::chown(c.as_ptr(), uid, gid) };
     }
+    Ok(())
+}
+
+/// Enters the working directory and checks getcwd() is inside the container: a leaked
+/// directory fd as cwd is how CVE-2024-21626 escaped.
+pub fn enter_workdir(workdir: &str) -> io::Result<()> {
+    let dir = if workdir.is_empty() { "/" } else { workdir };
     std::env::set_current_dir(dir)?;
     let cwd = std::env::current_dir()?;
     if !cwd.starts_with("/") || cwd.to_string_lossy().contains("(unreachable)") {
