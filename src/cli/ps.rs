@@ -212,33 +212,10 @@ pub fn ps(args: PsArgs, ctx: &Ctx) -> anyhow::Result<i32> {
         .filter(|f| !f.is_empty() && f != "table");
     match format {
         Some(fmt) => {
-            let (is_table, body) = match fmt.strip_prefix("table") {
-                Some(rest) if rest.is_empty() || rest.starts_with(char::is_whitespace) => {
-                    (true, rest.trim_start().to_string())
-                }
-                _ => (false, fmt.clone()),
-            };
-            let body = body.replace("\\t", "\t").replace("\\n", "\n");
-            let mut text = String::new();
-            if is_table {
-                text.push_str(&template::table_header(&body, &header_for));
-                text.push('\n');
-            }
-            for c in &containers {
-                let value = row_value(c, args.no_trunc, args.size || body.contains(".Size"));
-                let line =
-                    template::render(&body, &value).map_err(|e| docker_error(1, format!("{e}")))?;
-                text.push_str(&line);
-                text.push('\n');
-            }
-            print!(
-                "{}",
-                if is_table {
-                    table::docker_table(&text)
-                } else {
-                    text
-                }
-            );
+            let with_size = args.size || fmt.contains(".Size");
+            let rows: Vec<serde_json::Value> = containers.iter().map(|c| row_value(c, args.no_trunc, with_size)).collect();
+            let text = template::render_list(&fmt, &rows, &header_for).map_err(|e| docker_error(1, format!("{e}")))?;
+            print!("{text}");
         }
         None => {
             let mut text =
