@@ -160,10 +160,17 @@ pub fn inspect(args: InspectArgs, ctx: &Ctx, kind: Kind) -> anyhow::Result<i32> 
     }
     match &args.format {
         Some(fmt) => {
-            let fmt = fmt.replace("\\t", "\t").replace("\\n", "\n");
+            // docker/cli's inspector retries on the raw JSON with missingkey=error, so an
+            // unknown field is an error there, not `<no value>`.
+            let tmpl = template::parse(&template::prepare(fmt))
+                .map_err(|e| {
+                    docker_error(1, format!("Template parsing error: {}", e.go_message()))
+                })?
+                .missingkey_error(true);
             for v in &found {
-                let line =
-                    template::render(&fmt, v).map_err(|e| docker_error(1, format!("{e}")))?;
+                let line = tmpl.render(v).map_err(|e| {
+                    docker_error(1, format!("Template parsing error: {}", e.go_message()))
+                })?;
                 println!("{line}");
             }
         }

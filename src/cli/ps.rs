@@ -213,8 +213,12 @@ pub fn ps(args: PsArgs, ctx: &Ctx) -> anyhow::Result<i32> {
     match format {
         Some(fmt) => {
             let with_size = args.size || fmt.contains(".Size");
-            let rows: Vec<serde_json::Value> = containers.iter().map(|c| row_value(c, args.no_trunc, with_size)).collect();
-            let text = template::render_list(&fmt, &rows, &header_for).map_err(|e| docker_error(1, format!("{e}")))?;
+            let rows: Vec<serde_json::Value> = containers
+                .iter()
+                .map(|c| row_value(c, args.no_trunc, with_size))
+                .collect();
+            let text = template::render_list(&fmt, &rows, &header_for)
+                .map_err(|e| docker_error(1, format!("{e}")))?;
             print!("{text}");
         }
         None => {
