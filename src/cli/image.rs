@@ -171,7 +171,14 @@ pub fn images(args: ImagesArgs, ctx: &Ctx) -> anyhow::Result<i32> {
             {
                 continue;
             }
-            rows.push([repo, tag, digest.clone(), id.clone(), created.clone(), size.clone()]);
+            rows.push([
+                repo,
+                tag,
+                digest.clone(),
+                id.clone(),
+                created.clone(),
+                size.clone(),
+            ]);
         }
     }
     let mut out = std::io::stdout().lock();
@@ -222,7 +229,9 @@ pub fn pull(args: PullArgs, ctx: &Ctx) -> anyhow::Result<i32> {
 pub fn tag(args: TagArgs, ctx: &Ctx) -> anyhow::Result<i32> {
     let store = store(ctx)?;
     let _lock = ctx.engine.lock()?;
-    store.tag(&args.source, &args.target).map_err(daemon_error)?;
+    store
+        .tag(&args.source, &args.target)
+        .map_err(daemon_error)?;
     Ok(0)
 }
 
@@ -444,6 +453,9 @@ mod tests {
     #[test]
     fn docker_json_uses_four_spaces() {
         let v = serde_json::json!([{"Id": "x"}]);
-        assert_eq!(to_docker_json(&v), "[\n    {\n        \"Id\": \"x\"\n    }\n]");
+        assert_eq!(
+            to_docker_json(&v),
+            "[\n    {\n        \"Id\": \"x\"\n    }\n]"
+        );
     }
 }

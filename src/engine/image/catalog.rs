@@ -40,12 +40,27 @@ const BUILDER_VERSION: &str = "docklab-catalog-1";
 
 /// The recipes, compiled in so an installed binary needs no fixture directory.
 const RECIPES: &[(&str, &str)] = &[
-    ("busybox", include_str!("../../../fixtures/images/busybox.toml")),
-    ("hello-world", include_str!("../../../fixtures/images/hello-world.toml")),
-    ("alpine", include_str!("../../../fixtures/images/alpine.toml")),
-    ("python", include_str!("../../../fixtures/images/python.toml")),
+    (
+        "busybox",
+        include_str!("../../../fixtures/images/busybox.toml"),
+    ),
+    (
+        "hello-world",
+        include_str!("../../../fixtures/images/hello-world.toml"),
+    ),
+    (
+        "alpine",
+        include_str!("../../../fixtures/images/alpine.toml"),
+    ),
+    (
+        "python",
+        include_str!("../../../fixtures/images/python.toml"),
+    ),
     ("nginx", include_str!("../../../fixtures/images/nginx.toml")),
-    ("net-tools", include_str!("../../../fixtures/images/net-tools.toml")),
+    (
+        "net-tools",
+        include_str!("../../../fixtures/images/net-tools.toml"),
+    ),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -238,12 +253,15 @@ impl Catalog {
 
         let created = super::config::parse_time(&recipe.created);
         let mtime = created.timestamp().max(0) as u64;
-        let mut config = base.as_ref().map(|b| b.config.clone()).unwrap_or_else(|| ImageConfig {
-            architecture: "amd64".into(),
-            os: "linux".into(),
-            rootfs: RootFs::default(),
-            ..Default::default()
-        });
+        let mut config = base
+            .as_ref()
+            .map(|b| b.config.clone())
+            .unwrap_or_else(|| ImageConfig {
+                architecture: "amd64".into(),
+                os: "linux".into(),
+                rootfs: RootFs::default(),
+                ..Default::default()
+            });
         let mut layer_descs = base
             .as_ref()
             .map(|b| b.manifest.layers.clone())
@@ -251,14 +269,12 @@ impl Catalog {
         config.created = format_time(created);
         for layer in &recipe.layers {
             let builder = self.layer_builder(recipe, layer, mtime)?;
-            let (digest, size) = write_blob(&tmp, &blobs, |w| {
-                builder.write(w).map(|(w, _)| w)
-            })
-            .map_err(|e| CatalogError::Source {
-                recipe: recipe.name.clone(),
-                path: "layer".into(),
-                source: e,
-            })?;
+            let (digest, size) = write_blob(&tmp, &blobs, |w| builder.write(w).map(|(w, _)| w))
+                .map_err(|e| CatalogError::Source {
+                    recipe: recipe.name.clone(),
+                    path: "layer".into(),
+                    source: e,
+                })?;
             // Uncompressed layer: the blob digest is the diff ID.
             config.rootfs.diff_ids.push(digest.clone());
             layer_descs.push(Descriptor {
@@ -298,9 +314,10 @@ impl Catalog {
             layers: layer_descs,
         };
         let manifest_bytes = serde_json::to_vec(&manifest).expect("manifest serialises");
-        let (manifest_digest, _) =
-            write_blob(&tmp, &blobs, |mut w| w.write_all(&manifest_bytes).map(|_| w))
-                .map_err(cache_err(&blobs))?;
+        let (manifest_digest, _) = write_blob(&tmp, &blobs, |mut w| {
+            w.write_all(&manifest_bytes).map(|_| w)
+        })
+        .map_err(cache_err(&blobs))?;
         let record = serde_json::json!({ "manifest": manifest_digest, "recipe": recipe.name });
         super::super::store::write_atomic(&entry, record.to_string().as_bytes())
             .map_err(cache_err(&entry))?;
@@ -432,9 +449,8 @@ fn apply_config(config: &mut ImageConfig, rc: &RecipeConfig) {
 fn parse_mode(m: &Option<String>, default: u32) -> io::Result<u32> {
     match m {
         None => Ok(default),
-        Some(s) => u32::from_str_radix(s.trim_start_matches("0o"), 8).map_err(|_| {
-            io::Error::new(io::ErrorKind::InvalidInput, format!("bad mode {s:?}"))
-        }),
+        Some(s) => u32::from_str_radix(s.trim_start_matches("0o"), 8)
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, format!("bad mode {s:?}"))),
     }
 }
 
@@ -639,7 +655,10 @@ mod tests {
         }
         for name in ["python", "nosuchimage", "localhost:5000/busybox"] {
             let r = Reference::parse(name).unwrap().with_default_tag();
-            assert!(cat.lookup(&r).is_none(), "{name} should not be in the catalog");
+            assert!(
+                cat.lookup(&r).is_none(),
+                "{name} should not be in the catalog"
+            );
         }
     }
 

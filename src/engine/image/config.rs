@@ -161,6 +161,9 @@ mod tests {
     fn times_round_trip_in_go_format() {
         let t = parse_time("2023-07-18T23:19:33.655005962Z");
         assert_eq!(format_time(t), "2023-07-18T23:19:33.655005962Z");
-        assert_eq!(format_time(parse_time("2021-09-23T16:50:21Z")), "2021-09-23T16:50:21Z");
+        assert_eq!(
+            format_time(parse_time("2021-09-23T16:50:21Z")),
+            "2021-09-23T16:50:21Z"
+        );
     }
 }

@@ -51,11 +51,20 @@ pub enum Content {
 /// One entry of a layer being built.
 #[derive(Debug, Clone)]
 pub enum Entry {
-    Dir { mode: u32 },
-    File { mode: u32, content: Content },
-    Symlink { target: String },
+    Dir {
+        mode: u32,
+    },
+    File {
+        mode: u32,
+        content: Content,
+    },
+    Symlink {
+        target: String,
+    },
     /// A hardlink to another entry of the same layer (path relative to the root).
-    Hardlink { target: String },
+    Hardlink {
+        target: String,
+    },
     /// A 0/0 character device (an overlayfs whiteout, when `commit` records deletions).
     Whiteout,
 }
@@ -373,7 +382,7 @@ pub fn extract<R: Read>(reader: R, root: &Path) -> Result<LayerStats, LayerError
             }
             let target = parent.join(hidden);
             remove_existing(&target).map_err(ctx)?;
-            mknod(&target, libc::S_IFCHR | 0o000, 0).map_err(ctx)?;
+            mknod(&target, libc::S_IFCHR, 0).map_err(ctx)?;
             continue;
         }
 
@@ -428,7 +437,10 @@ pub fn extract<R: Read>(reader: R, root: &Path) -> Result<LayerStats, LayerError
                 let link_raw = String::from_utf8_lossy(&link).into_owned();
                 let link_name = checked_name(&link_raw)
                     .map_err(|_| {
-                        unsafe_entry(&raw, format!("hardlink target {link_raw:?} is outside the layer"))
+                        unsafe_entry(
+                            &raw,
+                            format!("hardlink target {link_raw:?} is outside the layer"),
+                        )
                     })?
                     .ok_or_else(|| unsafe_entry(&raw, "hardlink to the layer root"))?;
                 let (lp, lf) = match link_name.rsplit_once('/') {
@@ -438,7 +450,9 @@ pub fn extract<R: Read>(reader: R, root: &Path) -> Result<LayerStats, LayerError
                 let link_parent = existing_parent(root, lp).ok_or_else(|| {
                     unsafe_entry(
                         &raw,
-                        format!("hardlink target {link_raw:?} is missing or reached through a symlink"),
+                        format!(
+                            "hardlink target {link_raw:?} is missing or reached through a symlink"
+                        ),
                     )
                 })?;
                 let source = link_parent.join(lf);
@@ -737,7 +751,10 @@ mod tests {
     fn refuses_dotdot_and_absolute_names() {
         let reason = refused(&Evil::new().file("../escape", b"x").bytes(), "../escape");
         assert!(reason.contains(".."), "{reason}");
-        refused(&Evil::new().file("a/../../escape", b"x").bytes(), "a/../../escape");
+        refused(
+            &Evil::new().file("a/../../escape", b"x").bytes(),
+            "a/../../escape",
+        );
         let reason = refused(&Evil::new().file("/etc/evil", b"x").bytes(), "/etc/evil");
         assert_eq!(reason, "absolute path");
     }
@@ -747,7 +764,11 @@ mod tests {
         // CVE-2014-9356: `link -> /tmp/outside`, then `link/pwned`.
         let outside = tempfile::tempdir().unwrap();
         let tar = Evil::new()
-            .link(tar::EntryType::Symlink, "link", outside.path().to_str().unwrap())
+            .link(
+                tar::EntryType::Symlink,
+                "link",
+                outside.path().to_str().unwrap(),
+            )
             .file("link/pwned", b"owned")
             .bytes();
         let reason = refused(&tar, "link/pwned");
@@ -860,8 +881,12 @@ mod tests {
                 p.file_name().is_some_and(|n| n == "__pycache__")
             })
             .unwrap();
-            b.file("/bin/hello", 0o755, Content::Bytes(b"#!/bin/sh\necho hi\n".to_vec()))
-                .unwrap();
+            b.file(
+                "/bin/hello",
+                0o755,
+                Content::Bytes(b"#!/bin/sh\necho hi\n".to_vec()),
+            )
+            .unwrap();
             b.hardlink("/bin/hi", "/bin/hello").unwrap();
             // `[` sorts before `hello`: the target must still come first in the tar.
             b.hardlink("/bin/[", "/bin/hello").unwrap();
@@ -877,11 +902,20 @@ mod tests {
 
         let (dir, r) = unpack(&one);
         let ex = r.unwrap();
-        assert_eq!(ex.content_size, stats.content_size, "hardlinks counted once");
+        assert_eq!(
+            ex.content_size, stats.content_size,
+            "hardlinks counted once"
+        );
         let root = dir.path().join("root");
-        assert_eq!(fs::read(root.join("usr/lib/x/sub/b.py")).unwrap(), b"x = 2\n");
+        assert_eq!(
+            fs::read(root.join("usr/lib/x/sub/b.py")).unwrap(),
+            b"x = 2\n"
+        );
         assert!(!root.join("usr/lib/x/__pycache__").exists());
-        assert_eq!(fs::read_link(root.join("usr/lib/x/c.py")).unwrap(), Path::new("a.py"));
+        assert_eq!(
+            fs::read_link(root.join("usr/lib/x/c.py")).unwrap(),
+            Path::new("a.py")
+        );
         let m = fs::metadata(root.join("bin/hello")).unwrap();
         assert_eq!(m.permissions().mode() & 0o777, 0o755);
         assert_eq!(m.mtime(), 1_600_000_000);
@@ -912,7 +946,8 @@ mod tests {
     #[test]
     fn gzip_layers_are_detected() {
         let mut b = LayerBuilder::new(0);
-        b.file("/a", 0o644, Content::Bytes(b"hello".to_vec())).unwrap();
+        b.file("/a", 0o644, Content::Bytes(b"hello".to_vec()))
+            .unwrap();
         let (tar, _) = b.write(Vec::new()).unwrap();
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         gz.write_all(&tar).unwrap();

@@ -91,4 +91,3 @@ pub enum ImageError {
     #[error(transparent)]
     Io(#[from] std::io::Error),
 }
-

@@ -205,7 +205,11 @@ impl ImageStore {
         Ok(())
     }
 
-    fn record(&self, manifest_digest: &str, repos: &Repositories) -> Result<ImageRecord, ImageError> {
+    fn record(
+        &self,
+        manifest_digest: &str,
+        repos: &Repositories,
+    ) -> Result<ImageRecord, ImageError> {
         let manifest: Manifest = read_json(&self.blob_path(manifest_digest))?;
         let config_bytes = fs::read(self.blob_path(&manifest.config.digest))?;
         let config: ImageConfig = serde_json::from_slice(&config_bytes)
@@ -213,8 +217,13 @@ impl ImageStore {
         let mut layer_sizes = Vec::new();
         let mut layer_dirs = Vec::new();
         for d in &config.rootfs.diff_ids {
-            let meta: LayerMeta = read_json(&self.engine.layers_dir().join(format!("{}.json", hex_part(d))))
-                .unwrap_or_default();
+            let meta: LayerMeta = read_json(
+                &self
+                    .engine
+                    .layers_dir()
+                    .join(format!("{}.json", hex_part(d))),
+            )
+            .unwrap_or_default();
             layer_sizes.push(meta.size);
             layer_dirs.push(self.layer_dir(d));
         }
@@ -302,7 +311,11 @@ impl ImageStore {
             return Err(ImageError::InvalidReference(reference.to_string()));
         }
         // A short ID (`9237bab9ee79`, even one character) when no tag was given.
-        if !reference.contains(':') && reference.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        if !reference.contains(':')
+            && reference
+                .bytes()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        {
             return self.by_prefix(reference, all()?, reference);
         }
         Ok(None)
@@ -332,7 +345,11 @@ impl ImageStore {
     }
 
     /// [`ImageStore::pull`], also telling whether the image was already up to date.
-    pub fn pull_with(&self, reference: &str, progress: &mut dyn Write) -> Result<Pulled, ImageError> {
+    pub fn pull_with(
+        &self,
+        reference: &str,
+        progress: &mut dyn Write,
+    ) -> Result<Pulled, ImageError> {
         let r = Reference::parse(reference)
             .map_err(|_| ImageError::InvalidReference(reference.to_string()))?
             .with_default_tag();
@@ -364,7 +381,8 @@ impl ImageStore {
                 .diff_ids
                 .iter()
                 .all(|d| self.layer_dir(d).is_dir());
-        let already_tagged = r.digest.is_some() || repos.tags.get(&familiar) == Some(&built.manifest_digest);
+        let already_tagged =
+            r.digest.is_some() || repos.tags.get(&familiar) == Some(&built.manifest_digest);
         if present && already_tagged {
             writeln!(progress, "Digest: {}", built.manifest_digest)?;
             writeln!(progress, "Status: Image is up to date for {familiar}")?;
@@ -379,7 +397,9 @@ impl ImageStore {
             manifests.push(built.manifest_digest.clone());
         }
         if r.digest.is_none() {
-            repos.tags.insert(familiar.clone(), built.manifest_digest.clone());
+            repos
+                .tags
+                .insert(familiar.clone(), built.manifest_digest.clone());
         }
         repos.digests.insert(
             format!("{}@{}", r.familiar_name(), built.manifest_digest),
@@ -399,7 +419,10 @@ impl ImageStore {
     /// filesystem) and unpacks each missing layer, printing `<12hex>: Pull complete` or
     /// `Already exists` per layer as Docker does.
     fn import(&self, built: &Built, progress: &mut dyn Write) -> Result<(), ImageError> {
-        let mut blobs = vec![built.manifest_digest.clone(), built.manifest.config.digest.clone()];
+        let mut blobs = vec![
+            built.manifest_digest.clone(),
+            built.manifest.config.digest.clone(),
+        ];
         blobs.extend(built.manifest.layers.iter().map(|l| l.digest.clone()));
         for b in &blobs {
             let dest = self.blob_path(b);
@@ -407,10 +430,10 @@ impl ImageStore {
                 continue;
             }
             let src = built.blobs_dir.join(hex_part(b));
-            let tmp = self
-                .engine
-                .tmp_dir()
-                .join(format!("blob-{}-{}", std::process::id(), hex_part(b)));
+            let tmp =
+                self.engine
+                    .tmp_dir()
+                    .join(format!("blob-{}-{}", std::process::id(), hex_part(b)));
             let _ = fs::remove_file(&tmp);
             if fs::hard_link(&src, &tmp).is_err() {
                 fs::copy(&src, &tmp)?;
@@ -442,7 +465,8 @@ impl ImageStore {
             .tempdir_in(self.engine.tmp_dir())?;
         let root = tmp.path().join("root");
         fs::create_dir(&root)?;
-        let mut reader = HashingReader::new(io::BufReader::with_capacity(1 << 20, fs::File::open(blob)?));
+        let mut reader =
+            HashingReader::new(io::BufReader::with_capacity(1 << 20, fs::File::open(blob)?));
         let stats = layer::extract(&mut reader, &root)?;
         let got = reader.finish()?;
         // Uncompressed layers only: for gzip blobs the diff ID is of the decompressed
@@ -530,9 +554,7 @@ impl ImageStore {
             // The last tag of a repository takes its digest references with it.
             if r.digest.is_none() {
                 let name = r.familiar_name();
-                let tag_left = refs
-                    .iter()
-                    .any(|x| !x.contains('@') && repo_of(x) == name);
+                let tag_left = refs.iter().any(|x| !x.contains('@') && repo_of(x) == name);
                 if !tag_left {
                     let digests: Vec<String> = refs
                         .iter()
@@ -627,14 +649,19 @@ impl ImageStore {
             let dir = self.layer_dir(d);
             if dir.exists() {
                 // Rename first so a half-deleted tree is never mistaken for a layer.
-                let trash = self
-                    .engine
-                    .tmp_dir()
-                    .join(format!("rm-{}-{}", std::process::id(), hex_part(d)));
+                let trash = self.engine.tmp_dir().join(format!(
+                    "rm-{}-{}",
+                    std::process::id(),
+                    hex_part(d)
+                ));
                 fs::rename(&dir, &trash)?;
                 fs::remove_dir_all(&trash)?;
             }
-            let _ = fs::remove_file(self.engine.layers_dir().join(format!("{}.json", hex_part(d))));
+            let _ = fs::remove_file(
+                self.engine
+                    .layers_dir()
+                    .join(format!("{}.json", hex_part(d))),
+            );
             out.push(DeleteItem::Deleted(chain.clone()));
         }
         let mut candidates = vec![gone.manifest_digest.clone(), gone.image.id.clone()];
@@ -671,13 +698,19 @@ fn repo_of(r: &str) -> String {
 
 /// moby `isSingleReference`: every reference is in one repository.
 fn single_repository(refs: &[String]) -> bool {
-    refs.iter().map(|r| repo_of(r)).collect::<BTreeSet<_>>().len() <= 1
+    refs.iter()
+        .map(|r| repo_of(r))
+        .collect::<BTreeSet<_>>()
+        .len()
+        <= 1
 }
 
 /// Whether the user named the image by (a prefix of) its ID rather than a name.
 fn is_id_reference(reference: &str, id: &str) -> bool {
     let hex = reference.strip_prefix("sha256:").unwrap_or(reference);
-    !hex.is_empty() && hex_part(id).starts_with(hex) && !reference.contains('/')
+    !hex.is_empty()
+        && hex_part(id).starts_with(hex)
+        && !reference.contains('/')
         && Reference::parse(reference)
             .map(|r| r.tag.is_none())
             .unwrap_or(true)
