@@ -402,3 +402,44 @@ fn store_is_an_oci_layout_and_python_runs_from_its_layers() {
     assert!(env.contains(&serde_json::json!("LANG=C.UTF-8")));
     assert_eq!(v[0]["Config"]["Cmd"], serde_json::json!(["python3"]));
 }
+
+/// Cross-check with umoci and skopeo when they are installed (`apt-get install -y umoci
+/// skopeo`); skipped otherwise so the suite needs neither.
+#[test]
+fn umoci_and_skopeo_accept_the_layout() {
+    let have = |tool: &str| {
+        Command::new(tool)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if !have("umoci") || !have("skopeo") {
+        eprintln!("umoci or skopeo not installed; skipping");
+        return;
+    }
+    let r = root();
+    let pulled = ok(r.path(), &["pull", "busybox"]);
+    let layout = format!("{}:latest", r.path().join("images").display());
+    let stat = Command::new("umoci")
+        .args(["stat", "--image", &layout])
+        .output()
+        .unwrap();
+    assert!(
+        stat.status.success(),
+        "{}",
+        String::from_utf8_lossy(&stat.stderr)
+    );
+    assert!(String::from_utf8_lossy(&stat.stdout).contains("#(nop)  CMD [\"sh\"]"));
+    let inspect = Command::new("skopeo")
+        .args(["inspect", &format!("oci:{layout}")])
+        .output()
+        .unwrap();
+    assert!(
+        inspect.status.success(),
+        "{}",
+        String::from_utf8_lossy(&inspect.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&inspect.stdout).unwrap();
+    let digest_line = pulled.lines().find(|l| l.starts_with("Digest: ")).unwrap();
+    assert_eq!(v["Digest"].as_str().unwrap(), &digest_line[8..]);
+}
