@@ -443,3 +443,84 @@ fn umoci_and_skopeo_accept_the_layout() {
     let digest_line = pulled.lines().find(|l| l.starts_with("Digest: ")).unwrap();
     assert_eq!(v["Digest"].as_str().unwrap(), &digest_line[8..]);
 }
+
+#[test]
+fn rmi_by_id_of_an_image_in_several_repositories_needs_force() {
+    let r = root();
+    ok(r.path(), &["pull", "busybox"]);
+    ok(r.path(), &["image", "tag", "busybox", "mybox:v1"]);
+    let id = image_id(r.path(), "busybox");
+    let short = &id[7..19];
+    let o = docklab(r.path(), &["image", "rm", short]);
+    assert_eq!(
+        (o.code, o.stderr),
+        (
+            1,
+            format!(
+                "Error response from daemon: conflict: unable to delete {short} (must be forced) - image is referenced in multiple repositories\n"
+            )
+        )
+    );
+    let out = ok(r.path(), &["image", "rm", "-f", short]);
+    assert!(out.contains("Untagged: busybox:latest\n"), "{out}");
+    assert!(out.contains("Untagged: mybox:v1\n"), "{out}");
+    assert!(out.contains(&format!("Deleted: {id}\n")), "{out}");
+}
+
+#[test]
+fn rmi_force_keeps_layers_a_stopped_container_mounts_and_prune_removes_dangling() {
+    let r = root();
+    ok(r.path(), &["pull", "busybox"]);
+    let id = image_id(r.path(), "busybox");
+    let v: serde_json::Value =
+        serde_json::from_str(&ok(r.path(), &["image", "inspect", "busybox"])).unwrap();
+    let layer = v[0]["RootFS"]["Layers"][0].as_str().unwrap()[7..].to_string();
+    let ctr = "ab".repeat(32);
+    fake_container(r.path(), &ctr, &id, "exited");
+    let out = ok(r.path(), &["image", "rm", "-f", "busybox"]);
+    // The image goes, its layer stays for the container.
+    assert!(out.contains(&format!("Deleted: {id}\n")), "{out}");
+    assert!(!out.contains(&layer), "{out}");
+    assert!(r.path().join("layers").join(&layer).is_dir());
+
+    // prune: a dangling image goes once no container uses it.
+    std::fs::remove_dir_all(r.path().join("containers").join(&ctr)).unwrap();
+    ok(r.path(), &["pull", "alpine"]);
+    ok(r.path(), &["pull", "hello-world"]);
+    let hello = image_id(r.path(), "hello-world");
+    fake_container(r.path(), &ctr, &hello, "running");
+    let out = ok(r.path(), &["image", "rm", "-f", "hello-world"]);
+    assert!(
+        out.starts_with("Untagged: hello-world:latest\nUntagged: hello-world@sha256:"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("Deleted"),
+        "a running container keeps it: {out}"
+    );
+    assert_eq!(
+        ok(r.path(), &["image", "prune", "-f"]),
+        "Total reclaimed space: 0B\n"
+    );
+    std::fs::remove_dir_all(r.path().join("containers").join(&ctr)).unwrap();
+    let out = ok(r.path(), &["image", "prune", "-f"]);
+    assert!(
+        out.starts_with(&format!(
+            "Deleted Images:\ndeleted: {hello}\ndeleted: sha256:"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.ends_with("\n\nTotal reclaimed space: 1.98MB\n"),
+        "{out}"
+    );
+    // -a: unused tagged images too.
+    ok(r.path(), &["image", "tag", "alpine", "keep:me"]);
+    let out = ok(r.path(), &["image", "prune", "-a", "-f"]);
+    assert!(
+        out.starts_with("Deleted Images:\nuntagged: alpine:latest\n"),
+        "{out}"
+    );
+    assert!(out.contains("\nTotal reclaimed space: 1.98MB\n"), "{out}");
+    assert_eq!(ok(r.path(), &["images", "-q"]), "");
+}
