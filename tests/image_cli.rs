@@ -174,6 +174,15 @@ fn tag_and_rmi_of_missing_images() {
         (o.code, o.stderr.as_str()),
         (1, "Error response from daemon: No such image: x:latest\n")
     );
+    ok(r.path(), &["pull", "busybox"]);
+    let o = docklab(r.path(), &["image", "tag", "busybox", "Bad"]);
+    assert_eq!(
+        (o.code, o.stderr.as_str()),
+        (
+            1,
+            "Error parsing reference: \"Bad\" is not a valid repository/tag: invalid reference format: repository name (library/Bad) must be lowercase\n"
+        )
+    );
     let o = docklab(r.path(), &["image", "rm", "x"]);
     assert_eq!(
         (o.code, o.stderr.as_str()),

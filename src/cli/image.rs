@@ -240,6 +240,16 @@ pub fn pull(args: PullArgs, ctx: &Ctx) -> anyhow::Result<i32> {
 
 /// `docker tag SOURCE TARGET`.
 pub fn tag(args: TagArgs, ctx: &Ctx) -> anyhow::Result<i32> {
+    // The docker CLI validates the target itself, before asking the daemon.
+    if let Err(e) = Reference::parse(&args.target) {
+        return Err(docker_error(
+            1,
+            format!(
+                "Error parsing reference: {:?} is not a valid repository/tag: {e}",
+                args.target
+            ),
+        ));
+    }
     let store = store(ctx)?;
     let _lock = ctx.engine.lock()?;
     store

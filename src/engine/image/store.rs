@@ -124,6 +124,21 @@ pub struct Pulled {
     pub up_to_date: bool,
 }
 
+/// The local image store of one engine root.
+///
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use docklab::engine::{Engine, image::ImageStore};
+/// let engine = Engine::open("/var/lib/docklab")?;
+/// let store = ImageStore::open(&engine)?;
+/// let _lock = engine.lock()?; // callers serialise mutations
+/// let image = match store.find("busybox")? {
+///     Some(image) => image,
+///     None => store.pull("busybox", &mut std::io::stderr())?,
+/// };
+/// println!("{} has {} layers", image.id, image.layer_dirs.len());
+/// # Ok(()) }
+/// ```
 pub struct ImageStore {
     engine: Engine,
     dir: PathBuf,
