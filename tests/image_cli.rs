@@ -530,6 +530,6 @@ fn rmi_force_keeps_layers_a_stopped_container_mounts_and_prune_removes_dangling(
         out.starts_with("Deleted Images:\nuntagged: alpine:latest\n"),
         "{out}"
     );
-    assert!(out.contains("\nTotal reclaimed space: 1.98MB\n"), "{out}");
+    assert!(out.contains("\nTotal reclaimed space: 1.99MB\n"), "{out}");
     assert_eq!(ok(r.path(), &["images", "-q"]), "");
 }
