@@ -121,6 +121,9 @@ pub struct RecipeConfig {
 #[serde(deny_unknown_fields)]
 pub struct RecipeLayer {
     pub created_by: String,
+    /// A history-only step (`ENV`, `LABEL`…) placed among the layers: no tar is built.
+    #[serde(default)]
+    pub empty_layer: bool,
     #[serde(default)]
     pub entries: Vec<RecipeEntry>,
 }
@@ -274,6 +277,15 @@ impl Catalog {
             .unwrap_or_default();
         config.created = format_time(created);
         for layer in &recipe.layers {
+            if layer.empty_layer {
+                config.history.push(History {
+                    created: format_time(created),
+                    created_by: layer.created_by.clone(),
+                    empty_layer: true,
+                    ..Default::default()
+                });
+                continue;
+            }
             let builder = self.layer_builder(recipe, layer, mtime)?;
             let (digest, size) = write_blob(&tmp, &blobs, |w| builder.write(w).map(|(w, _)| w))
                 .map_err(|e| CatalogError::Source {
