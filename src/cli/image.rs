@@ -52,6 +52,18 @@ pub enum ImageCommand {
     History(HistoryArgs),
     /// Download an image from a registry
     Pull(PullArgs),
+    /// Remove unused images
+    Prune(PruneArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    /// Remove all unused images, not just dangling ones
+    #[arg(short, long)]
+    pub all: bool,
+    /// Do not prompt for confirmation
+    #[arg(short, long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]
@@ -125,6 +137,7 @@ pub fn image(args: ImageArgs, ctx: &Ctx) -> anyhow::Result<i32> {
         ImageCommand::Tag(a) => tag(a, ctx),
         ImageCommand::History(a) => history(a, ctx),
         ImageCommand::Pull(a) => pull(a, ctx),
+        ImageCommand::Prune(a) => prune(a, ctx),
     }
 }
 
@@ -227,6 +240,16 @@ pub fn pull(args: PullArgs, ctx: &Ctx) -> anyhow::Result<i32> {
 
 /// `docker tag SOURCE TARGET`.
 pub fn tag(args: TagArgs, ctx: &Ctx) -> anyhow::Result<i32> {
+    // The docker CLI validates the target itself, before asking the daemon.
+    if let Err(e) = Reference::parse(&args.target) {
+        return Err(docker_error(
+            1,
+            format!(
+                "Error parsing reference: {:?} is not a valid repository/tag: {e}",
+                args.target
+            ),
+        ));
+    }
     let store = store(ctx)?;
     let _lock = ctx.engine.lock()?;
     store
@@ -264,6 +287,42 @@ pub fn rmi(args: RmiArgs, ctx: &Ctx) -> anyhow::Result<i32> {
         }
     }
     Ok(if failed { 1 } else { 0 })
+}
+
+/// `docker image prune [-a] [-f]`: Docker's warning and prompt, then the deleted items
+/// in lower case and the space reclaimed.
+pub fn prune(args: PruneArgs, ctx: &Ctx) -> anyhow::Result<i32> {
+    let mut out = std::io::stdout().lock();
+    if !args.force {
+        let warning = if args.all {
+            "WARNING! This will remove all images without at least one container associated to them."
+        } else {
+            "WARNING! This will remove all dangling images."
+        };
+        write!(out, "{warning}\nAre you sure you want to continue? [y/N] ")?;
+        out.flush()?;
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer)?;
+        if !matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
+            return Ok(0);
+        }
+    }
+    let store = store(ctx)?;
+    let _lock = ctx.engine.lock()?;
+    let containers = ContainerUse::scan(&ctx.engine.containers_dir());
+    let (items, reclaimed) = store.prune(args.all, &containers).map_err(daemon_error)?;
+    if !items.is_empty() {
+        writeln!(out, "Deleted Images:")?;
+        for item in items {
+            match item {
+                DeleteItem::Untagged(t) => writeln!(out, "untagged: {t}")?,
+                DeleteItem::Deleted(d) => writeln!(out, "deleted: {d}")?,
+            }
+        }
+        writeln!(out)?;
+    }
+    writeln!(out, "Total reclaimed space: {}", human_size(reclaimed))?;
+    Ok(0)
 }
 
 /// `docker image inspect`: a JSON array in Docker's shape, 4-space indented.

@@ -89,6 +89,11 @@ pub struct Recipe {
     /// Another catalog image (`alpine:latest`) whose layers, config and history come first.
     #[serde(default)]
     pub base: Option<String>,
+    /// Values computed on the host at build time: `NAME = ["/prog", "arg"…]` runs the
+    /// command and `${NAME}` in env, history and `created_by` becomes its trimmed output
+    /// (the python image's `PYTHON_VERSION` is the host interpreter's version).
+    #[serde(default)]
+    pub vars: BTreeMap<String, Vec<String>>,
     #[serde(default)]
     pub config: RecipeConfig,
     #[serde(default)]
@@ -116,6 +121,9 @@ pub struct RecipeConfig {
 #[serde(deny_unknown_fields)]
 pub struct RecipeLayer {
     pub created_by: String,
+    /// A history-only step (`ENV`, `LABEL`…) placed among the layers: no tar is built.
+    #[serde(default)]
+    pub empty_layer: bool,
     #[serde(default)]
     pub entries: Vec<RecipeEntry>,
 }
@@ -251,6 +259,7 @@ impl Catalog {
             return Ok(b);
         }
 
+        let recipe = &self.expand_vars(recipe)?;
         let created = super::config::parse_time(&recipe.created);
         let mtime = created.timestamp().max(0) as u64;
         let mut config = base
@@ -268,6 +277,15 @@ impl Catalog {
             .unwrap_or_default();
         config.created = format_time(created);
         for layer in &recipe.layers {
+            if layer.empty_layer {
+                config.history.push(History {
+                    created: format_time(created),
+                    created_by: layer.created_by.clone(),
+                    empty_layer: true,
+                    ..Default::default()
+                });
+                continue;
+            }
             let builder = self.layer_builder(recipe, layer, mtime)?;
             let (digest, size) = write_blob(&tmp, &blobs, |w| builder.write(w).map(|(w, _)| w))
                 .map_err(|e| CatalogError::Source {
@@ -330,6 +348,51 @@ impl Catalog {
         })
     }
 
+    /// A copy of `recipe` with every `${VAR}` of its `vars` replaced in the config's env
+    /// and history lines and in the layers' `created_by`.
+    fn expand_vars(&self, recipe: &Recipe) -> Result<Recipe, CatalogError> {
+        let mut values = Vec::new();
+        for (name, cmd) in &recipe.vars {
+            let fail = |message: String| CatalogError::Recipe {
+                recipe: recipe.name.clone(),
+                message,
+            };
+            let (prog, args) = cmd
+                .split_first()
+                .ok_or_else(|| fail(format!("var {name} has an empty command")))?;
+            let out = Command::new(prog)
+                .args(args)
+                .output()
+                .map_err(|e| fail(format!("var {name}: {prog}: {e}")))?;
+            if !out.status.success() {
+                return Err(fail(format!(
+                    "var {name}: {prog} exited with {}",
+                    out.status
+                )));
+            }
+            let value = String::from_utf8_lossy(&out.stdout).trim().to_string();
+            values.push((format!("${{{name}}}"), value));
+        }
+        let subst = |s: &str| {
+            values
+                .iter()
+                .fold(s.to_string(), |acc, (k, v)| acc.replace(k.as_str(), v))
+        };
+        let mut r = recipe.clone();
+        if let Some(env) = &mut r.config.env {
+            for e in env.iter_mut() {
+                *e = subst(e);
+            }
+        }
+        for h in &mut r.config.history {
+            *h = subst(h);
+        }
+        for l in &mut r.layers {
+            l.created_by = subst(&l.created_by);
+        }
+        Ok(r)
+    }
+
     fn load_cached(&self, entry: &Path) -> Result<Option<Built>, CatalogError> {
         let Ok(data) = fs::read(entry) else {
             return Ok(None);
@@ -368,6 +431,21 @@ impl Catalog {
         s.push_str(self.recipe_text(recipe));
         if let Some(b) = base {
             s.push_str(&format!("\nbase {}\n", b.manifest_digest));
+        }
+        let var_programs: Vec<&str> = recipe
+            .vars
+            .values()
+            .filter_map(|c| c.first().map(String::as_str))
+            .collect();
+        for src in var_programs {
+            if let Ok(m) = fs::metadata(src) {
+                s.push_str(&format!(
+                    "\nvar {src} {} {} {}",
+                    m.len(),
+                    m.mtime(),
+                    m.ino()
+                ));
+            }
         }
         for layer in &recipe.layers {
             for e in &layer.entries {
@@ -673,10 +751,24 @@ mod tests {
             let built = cat.build(cat.lookup(&r).unwrap()).unwrap();
             let hw = Reference::parse("hello-world").unwrap().with_default_tag();
             let hello = cat.build(cat.lookup(&hw).unwrap()).unwrap();
+            let py = Reference::parse("python:3.11.5-alpine").unwrap();
+            let python = cat.build(cat.lookup(&py).unwrap()).unwrap();
+            // The python image sits on alpine's layer and gets the host's version.
+            assert_eq!(python.manifest.layers[0], built.manifest.layers[0]);
+            let version = python
+                .config
+                .config
+                .env
+                .iter()
+                .find_map(|e| e.strip_prefix("PYTHON_VERSION="))
+                .unwrap()
+                .to_string();
+            assert!(version.starts_with("3.11."), "{version}");
             (
                 built.manifest_digest,
                 built.manifest.config.digest,
                 hello.manifest.config.digest,
+                python.manifest_digest,
             )
         };
         let one = ids(a.path());

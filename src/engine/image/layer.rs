@@ -82,7 +82,8 @@ pub struct LayerBuilder {
 pub struct LayerStats {
     /// Bytes of the tar stream (the blob size for an uncompressed layer).
     pub tar_size: u64,
-    /// Sum of regular file sizes, hardlinks counted once: the layer size Docker shows.
+    /// Sum of file sizes (symlinks: target length), hardlinks counted once: the layer
+    /// size Docker shows (moby `directory.Size` over the unpacked layer).
     pub content_size: u64,
     pub entries: u64,
 }
@@ -290,6 +291,7 @@ impl LayerBuilder {
                 }
             }
             Entry::Symlink { target } => {
+                stats.content_size += target.len() as u64;
                 h.set_entry_type(tar::EntryType::Symlink);
                 h.set_mode(0o777);
                 tar.append_link(&mut h, path, target)
@@ -382,7 +384,7 @@ pub fn extract<R: Read>(reader: R, root: &Path) -> Result<LayerStats, LayerError
             }
             let target = parent.join(hidden);
             remove_existing(&target).map_err(ctx)?;
-            mknod(&target, libc::S_IFCHR | 0o000, 0).map_err(ctx)?;
+            mknod(&target, libc::S_IFCHR, 0).map_err(ctx)?;
             continue;
         }
 
@@ -427,6 +429,7 @@ pub fn extract<R: Read>(reader: R, root: &Path) -> Result<LayerStats, LayerError
                 // run time, never by us (we refuse to write through it above).
                 std::os::unix::fs::symlink(std::ffi::OsStr::from_bytes(&link), &target)
                     .map_err(ctx)?;
+                stats.content_size += link.len() as u64;
                 lchown(&target, uid, gid).map_err(ctx)?;
                 set_mtime(&target, mtime).map_err(ctx)?;
             }
@@ -658,7 +661,8 @@ fn set_mtime(p: &Path, mtime: u64) -> io::Result<()> {
     Ok(())
 }
 
-/// Apparent size of an unpacked layer directory: regular files (each inode once).
+/// Apparent size of an unpacked layer directory as moby's `directory.Size` computes it:
+/// lstat sizes of everything but directories, each inode once.
 pub fn dir_content_size(dir: &Path) -> io::Result<u64> {
     let mut seen = std::collections::HashSet::new();
     let mut total = 0;
@@ -666,10 +670,11 @@ pub fn dir_content_size(dir: &Path) -> io::Result<u64> {
     while let Some(d) = stack.pop() {
         for e in fs::read_dir(&d)? {
             let e = e?;
-            let m = e.metadata()?;
+            // lstat, like moby's directory.Size: symlinks count their target's length.
+            let m = fs::symlink_metadata(e.path())?;
             if m.is_dir() {
                 stack.push(e.path());
-            } else if m.is_file() && seen.insert((m.dev(), m.ino())) {
+            } else if m.len() > 0 && seen.insert((m.dev(), m.ino())) {
                 total += m.len();
             }
         }
@@ -800,6 +805,26 @@ mod tests {
         let x = dir.path().join("root/x");
         assert!(fs::symlink_metadata(&x).unwrap().is_file());
         assert_eq!(fs::read(&x).unwrap(), b"layer content");
+        // A directory entry over a planted symlink replaces it too.
+        let outside = tempfile::tempdir().unwrap();
+        let tar = Evil::new()
+            .link(
+                tar::EntryType::Symlink,
+                "d",
+                outside.path().to_str().unwrap(),
+            )
+            .dir("d/")
+            .file("d/f", b"inside")
+            .bytes();
+        let (dir, r) = unpack(&tar);
+        r.unwrap();
+        assert!(
+            fs::symlink_metadata(dir.path().join("root/d"))
+                .unwrap()
+                .is_dir()
+        );
+        assert_eq!(fs::read(dir.path().join("root/d/f")).unwrap(), b"inside");
+        assert!(!outside.path().join("f").exists());
     }
 
     #[test]
@@ -906,7 +931,10 @@ mod tests {
             ex.content_size, stats.content_size,
             "hardlinks counted once"
         );
+        // 9 + 6 + 18 bytes of files, symlinks `a.py` and `busybox` by target length.
+        assert_eq!(ex.content_size, 9 + 6 + 18 + 4 + 7);
         let root = dir.path().join("root");
+        assert_eq!(dir_content_size(&root).unwrap(), ex.content_size);
         assert_eq!(
             fs::read(root.join("usr/lib/x/sub/b.py")).unwrap(),
             b"x = 2\n"

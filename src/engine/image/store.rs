@@ -70,6 +70,10 @@ pub struct ContainerUse {
     pub image: String,
     /// running, paused or restarting: its image cannot be deleted even with `-f`.
     pub running: bool,
+    /// Every 64-hex string in the container's config.json: the container engine records
+    /// its overlay lower directories (`GraphDriver.Data.LowerDir`) there, so layers it
+    /// mounts are kept even after `rmi -f` deleted their image, as Docker keeps them.
+    pub mentions: BTreeSet<String>,
 }
 
 impl ContainerUse {
@@ -81,9 +85,13 @@ impl ContainerUse {
             return out;
         };
         for e in dir.flatten() {
-            let Ok(cfg) = read_json::<serde_json::Value>(&e.path().join("config.json")) else {
+            let Ok(raw) = fs::read_to_string(e.path().join("config.json")) else {
                 continue;
             };
+            let Ok(cfg) = serde_json::from_str::<serde_json::Value>(&raw) else {
+                continue;
+            };
+            let mentions = hex64_words(&raw);
             let state = read_json::<serde_json::Value>(&e.path().join("state.json")).ok();
             let status = state
                 .as_ref()
@@ -100,6 +108,7 @@ impl ContainerUse {
                     id,
                     image: image.to_string(),
                     running: matches!(status, "running" | "paused" | "restarting"),
+                    mentions,
                 });
             }
         }
@@ -115,6 +124,21 @@ pub struct Pulled {
     pub up_to_date: bool,
 }
 
+/// The local image store of one engine root.
+///
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use docklab::engine::{Engine, image::ImageStore};
+/// let engine = Engine::open("/var/lib/docklab")?;
+/// let store = ImageStore::open(&engine)?;
+/// let _lock = engine.lock()?; // callers serialise mutations
+/// let image = match store.find("busybox")? {
+///     Some(image) => image,
+///     None => store.pull("busybox", &mut std::io::stderr())?,
+/// };
+/// println!("{} has {} layers", image.id, image.layer_dirs.len());
+/// # Ok(()) }
+/// ```
 pub struct ImageStore {
     engine: Engine,
     dir: PathBuf,
@@ -616,8 +640,55 @@ impl ImageStore {
         manifests.retain(|m| *m != rec.manifest_digest);
         self.save(&manifests, &repos)?;
         out.push(DeleteItem::Deleted(id.clone()));
-        out.extend(self.collect_garbage(&rec, &manifests, &repos)?);
+        // A stopped container still mounts the layers of the image it was created from.
+        let mut keep: BTreeSet<String> = containers
+            .iter()
+            .flat_map(|c| c.mentions.iter().cloned())
+            .collect();
+        if !using.is_empty() {
+            keep.extend(
+                rec.config
+                    .rootfs
+                    .diff_ids
+                    .iter()
+                    .map(|d| hex_part(d).to_string()),
+            );
+        }
+        out.extend(self.collect_garbage(&rec, &manifests, &repos, &keep)?);
         Ok(out)
+    }
+
+    /// `docker image prune [-a]`: deletes dangling images (all unused ones with `all`)
+    /// that no container uses. Returns the deleted items and the bytes reclaimed.
+    pub fn prune(
+        &self,
+        all: bool,
+        containers: &[ContainerUse],
+    ) -> Result<(Vec<DeleteItem>, u64), ImageError> {
+        let mut out = Vec::new();
+        let mut reclaimed = 0;
+        for rec in self.list()? {
+            let used = containers.iter().any(|c| c.image == rec.image.id);
+            if used || (!all && !rec.image.repo_tags.is_empty()) {
+                continue;
+            }
+            let before = self.layer_bytes();
+            out.extend(self.remove(&rec.image.id, true, containers)?);
+            reclaimed += before.saturating_sub(self.layer_bytes());
+        }
+        Ok((out, reclaimed))
+    }
+
+    /// Total size of the unpacked layers (from their metadata files).
+    fn layer_bytes(&self) -> u64 {
+        let Ok(dir) = fs::read_dir(self.engine.layers_dir()) else {
+            return 0;
+        };
+        dir.flatten()
+            .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+            .filter_map(|e| read_json::<LayerMeta>(&e.path()).ok())
+            .map(|m| m.size)
+            .sum()
     }
 
     /// Removes the blobs and unpacked layers of a deleted image that no remaining image
@@ -627,9 +698,11 @@ impl ImageStore {
         gone: &ImageRecord,
         manifests: &[String],
         repos: &Repositories,
+        keep_layers: &BTreeSet<String>,
     ) -> Result<Vec<DeleteItem>, ImageError> {
         let mut used_blobs = BTreeSet::new();
-        let mut used_layers = BTreeSet::new();
+        let mut used_layers: BTreeSet<String> =
+            keep_layers.iter().map(|h| format!("sha256:{h}")).collect();
         for m in manifests {
             let rec = self.record(m, repos)?;
             used_blobs.insert(m.clone());
@@ -675,6 +748,14 @@ impl ImageStore {
     }
 }
 
+/// Every run of exactly 64 lowercase hex digits in `text`.
+fn hex64_words(text: &str) -> BTreeSet<String> {
+    text.split(|c: char| !c.is_ascii_hexdigit() || c.is_ascii_uppercase())
+        .filter(|w| is_hex64(w))
+        .map(str::to_string)
+        .collect()
+}
+
 fn hard_conflict(short: &str, c: &ContainerUse) -> ImageError {
     ImageError::Conflict(format!(
         "conflict: unable to delete {short} (cannot be forced) - image is being used by running container {}",
@@ -707,13 +788,14 @@ fn single_repository(refs: &[String]) -> bool {
 
 /// Whether the user named the image by (a prefix of) its ID rather than a name.
 fn is_id_reference(reference: &str, id: &str) -> bool {
-    let hex = reference.strip_prefix("sha256:").unwrap_or(reference);
-    !hex.is_empty()
-        && hex_part(id).starts_with(hex)
-        && !reference.contains('/')
-        && Reference::parse(reference)
-            .map(|r| r.tag.is_none())
-            .unwrap_or(true)
+    if let Some(hex) = reference.strip_prefix("sha256:") {
+        return !hex.is_empty() && hex_part(id).starts_with(hex);
+    }
+    // A bare hex prefix is an ID unless a tag of that name exists (find_record tried the
+    // name first and found this image through it).
+    !reference.is_empty()
+        && hex_part(id).starts_with(reference)
+        && Reference::parse(reference).map_or(true, |r| r.tag.is_none())
 }
 
 /// Docker's `No such image: busybox:latest`: names get the default tag, IDs stay as typed.
