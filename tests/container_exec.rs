@@ -11,36 +11,51 @@ use std::process::Stdio;
 fn exec_joins_the_running_container() {
     let e = TestEngine::new().with_busybox();
     e.ok(&[
-        "run", "-d", "--name", "x", "-e", "BASE=1", "busybox", "sleep", "30",
+        "run", "-d", "--name", "execme", "-e", "BASE=1", "busybox", "sleep", "30",
     ]);
     // Same PID namespace: the init is PID 1 there, the exec'd process is not.
-    let ps = e.ok(&["exec", "x", "ps", "-o", "pid,comm"]);
+    let ps = e.ok(&["exec", "execme", "ps", "-o", "pid,comm"]);
     assert!(ps.lines().any(|l| l.trim() == "1 sleep"), "{ps}");
     assert_eq!(
-        e.ok(&["exec", "-e", "EXTRA=2", "x", "sh", "-c", "echo $BASE$EXTRA"]),
+        e.ok(&[
+            "exec",
+            "-e",
+            "EXTRA=2",
+            "execme",
+            "sh",
+            "-c",
+            "echo $BASE$EXTRA"
+        ]),
         "12\n"
     );
-    assert_eq!(e.ok(&["exec", "-w", "/tmp", "x", "pwd"]), "/tmp\n");
+    assert_eq!(e.ok(&["exec", "-w", "/tmp", "execme", "pwd"]), "/tmp\n");
     assert_eq!(
-        e.ok(&["exec", "-u", "65534:65534", "x", "id", "-u"]),
+        e.ok(&["exec", "-u", "65534:65534", "execme", "id", "-u"]),
         "65534\n"
     );
-    assert_eq!(e.run(&["exec", "x", "sh", "-c", "exit 9"]).code, 9);
-    let r = e.run(&["exec", "x", "nosuch"]);
+    assert_eq!(e.run(&["exec", "execme", "sh", "-c", "exit 9"]).code, 9);
+    let r = e.run(&["exec", "execme", "nosuch"]);
     assert_eq!(r.code, 127);
     assert_eq!(
         r.stderr,
         "OCI runtime exec failed: exec failed: unable to start container process: exec: \"nosuch\": executable file not found in $PATH: unknown\n"
     );
     // -d returns at once; the process runs on in the container.
-    e.ok(&["exec", "-d", "x", "sh", "-c", "sleep 0.2; touch /tmp/done"]);
+    e.ok(&[
+        "exec",
+        "-d",
+        "execme",
+        "sh",
+        "-c",
+        "sleep 0.2; touch /tmp/done",
+    ]);
     assert!(common::eventually(5, || e
-        .run(&["exec", "x", "test", "-f", "/tmp/done"])
+        .run(&["exec", "execme", "test", "-f", "/tmp/done"])
         .code
         == 0));
     // stdin reaches an exec with -i.
     let mut child = e
-        .command(&["exec", "-i", "x", "cat"])
+        .command(&["exec", "-i", "execme", "cat"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -60,8 +75,8 @@ fn exec_joins_the_running_container() {
 #[test]
 fn exec_on_a_stopped_container_fails() {
     let e = TestEngine::new().with_busybox();
-    let id = e.ok(&["create", "--name", "s", "busybox"]);
-    let r = e.run(&["exec", "s", "true"]);
+    let id = e.ok(&["create", "--name", "stopped", "busybox"]);
+    let r = e.run(&["exec", "stopped", "true"]);
     assert_eq!(
         (r.code, r.stderr),
         (

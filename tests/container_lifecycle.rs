@@ -63,23 +63,24 @@ fn kill_sends_the_signal() {
         "run",
         "-d",
         "--name",
-        "k",
+        "killme",
         "busybox",
         "sh",
         "-c",
         "trap 'exit 42' USR1; while true; do sleep 0.1; done",
     ]);
-    assert_eq!(e.ok(&["kill", "-s", "USR1", "k"]), "k\n");
-    assert!(eventually(5, || e.state_of("k") == "exited"));
+    assert_eq!(e.ok(&["kill", "-s", "USR1", "killme"]), "killme\n");
+    assert!(eventually(5, || e.state_of("killme") == "exited"));
     assert_eq!(
-        e.ok(&["inspect", "-f", "{{.State.ExitCode}}", "k"]).trim(),
+        e.ok(&["inspect", "-f", "{{.State.ExitCode}}", "killme"])
+            .trim(),
         "42"
     );
-    let r = e.run(&["kill", "k"]);
+    let r = e.run(&["kill", "killme"]);
     assert_eq!(r.code, 1);
     assert!(
         r.stderr
-            .starts_with("Error response from daemon: Cannot kill container: k: Container "),
+            .starts_with("Error response from daemon: Cannot kill container: killme: Container "),
         "{}",
         r.stderr
     );
@@ -103,33 +104,33 @@ fn pause_freezes_and_unpause_thaws() {
         "run",
         "-d",
         "--name",
-        "p",
+        "pauser",
         "busybox",
         "sh",
         "-c",
         "while true; do date +%s%N > /tmp/tick; sleep 0.05; done",
     ]);
-    e.ok(&["pause", "p"]);
-    assert_eq!(e.state_of("p"), "paused");
+    e.ok(&["pause", "pauser"]);
+    assert_eq!(e.state_of("pauser"), "paused");
     assert!(redact(&e.ok(&["ps"])).contains("Up [DURATION] (Paused)"));
-    let r = e.run(&["pause", "p"]);
+    let r = e.run(&["pause", "pauser"]);
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("is already paused"), "{}", r.stderr);
-    let r = e.run(&["exec", "p", "true"]);
+    let r = e.run(&["exec", "pauser", "true"]);
     assert!(
         r.stderr
             .contains("is paused, unpause the container before exec"),
         "{}",
         r.stderr
     );
-    e.ok(&["unpause", "p"]);
-    assert_eq!(e.state_of("p"), "running");
-    let first = e.ok(&["exec", "p", "cat", "/tmp/tick"]);
+    e.ok(&["unpause", "pauser"]);
+    assert_eq!(e.state_of("pauser"), "running");
+    let first = e.ok(&["exec", "pauser", "cat", "/tmp/tick"]);
     assert!(
-        eventually(5, || e.ok(&["exec", "p", "cat", "/tmp/tick"]) != first),
+        eventually(5, || e.ok(&["exec", "pauser", "cat", "/tmp/tick"]) != first),
         "the container did not run after unpause"
     );
-    let r = e.run(&["unpause", "p"]);
+    let r = e.run(&["unpause", "pauser"]);
     assert!(r.stderr.contains("is not paused"), "{}", r.stderr);
 }
 
@@ -185,13 +186,13 @@ fn wait_prints_the_exit_code() {
         "run",
         "-d",
         "--name",
-        "w",
+        "waiter",
         "busybox",
         "sh",
         "-c",
         "sleep 0.3; exit 7",
     ]);
-    assert_eq!(e.ok(&["wait", "w"]), "7\n");
+    assert_eq!(e.ok(&["wait", "waiter"]), "7\n");
 }
 
 #[test]
@@ -200,19 +201,20 @@ fn logs_tail_timestamps_and_streams() {
     e.ok(&[
         "run",
         "--name",
-        "l",
+        "logger",
         "busybox",
         "sh",
         "-c",
-        "echo one; echo two >&2; echo three",
+        "echo one; echo two >&2; sleep 0.1; echo three",
     ]);
-    let r = e.run(&["logs", "l"]);
+    // stdout and stderr are separate pipes, so only the order within a stream is defined.
+    let r = e.run(&["logs", "logger"]);
     assert_eq!(
         (r.stdout.as_str(), r.stderr.as_str()),
         ("one\nthree\n", "two\n")
     );
-    assert_eq!(e.ok(&["logs", "--tail", "1", "l"]), "three\n");
-    let ts = e.ok(&["logs", "-t", "--tail", "1", "l"]);
+    assert_eq!(e.ok(&["logs", "--tail", "1", "logger"]), "three\n");
+    let ts = e.ok(&["logs", "-t", "--tail", "1", "logger"]);
     assert!(
         regex::Regex::new(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z three\n$")
             .unwrap()
@@ -220,7 +222,7 @@ fn logs_tail_timestamps_and_streams() {
         "{ts}"
     );
     let json =
-        std::fs::read_to_string(e.ok(&["inspect", "-f", "{{.LogPath}}", "l"]).trim()).unwrap();
+        std::fs::read_to_string(e.ok(&["inspect", "-f", "{{.LogPath}}", "logger"]).trim()).unwrap();
     assert!(
         json.lines()
             .next()
@@ -237,19 +239,23 @@ fn logs_follow_ends_when_the_container_stops() {
         "run",
         "-d",
         "--name",
-        "f",
+        "follow",
         "busybox",
         "sh",
         "-c",
         "for i in 1 2 3; do echo $i; sleep 0.2; done",
     ]);
-    assert_eq!(e.ok(&["logs", "-f", "f"]), "1\n2\n3\n");
+    assert_eq!(e.ok(&["logs", "-f", "follow"]), "1\n2\n3\n");
 }
 
 #[test]
 fn ps_flags_and_formats() {
     let e = TestEngine::new().with_busybox();
-    e.ok(&["run", "--name", "first", "busybox", "sh", "-c", "exit 2"]);
+    assert_eq!(
+        e.run(&["run", "--name", "first", "busybox", "sh", "-c", "exit 2"])
+            .code,
+        2
+    );
     e.ok(&[
         "create",
         "--name",
@@ -340,11 +346,11 @@ fn container_prune_removes_stopped_ones() {
 fn inspect_shape_and_missing_objects() {
     let e = TestEngine::new().with_busybox();
     e.ok(&[
-        "run", "-d", "--name", "i", "-e", "A=1", "busybox", "sleep", "30",
+        "run", "-d", "--name", "insp", "-e", "A=1", "busybox", "sleep", "30",
     ]);
-    let json: serde_json::Value = serde_json::from_str(&e.ok(&["inspect", "i"])).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&e.ok(&["inspect", "insp"])).unwrap();
     let c = &json[0];
-    assert_eq!(c["Name"], "/i");
+    assert_eq!(c["Name"], "/insp");
     assert_eq!(c["Path"], "sleep");
     assert_eq!(c["Args"], serde_json::json!(["30"]));
     assert_eq!(c["State"]["Status"], "running");
@@ -361,7 +367,7 @@ fn inspect_shape_and_missing_objects() {
     assert_eq!(c["HostConfig"]["NetworkMode"], "default");
     assert!(c["Image"].as_str().unwrap().starts_with("sha256:"));
     let with_size: serde_json::Value =
-        serde_json::from_str(&e.ok(&["inspect", "-s", "i"])).unwrap();
+        serde_json::from_str(&e.ok(&["inspect", "-s", "insp"])).unwrap();
     assert!(with_size[0]["SizeRootFs"].as_u64().unwrap() > 0);
     let r = e.run(&["inspect", "nosuchctr"]);
     assert_eq!(
@@ -381,8 +387,8 @@ fn inspect_shape_and_missing_objects() {
 #[test]
 fn top_and_stats_read_the_cgroup() {
     let e = TestEngine::new().with_busybox();
-    e.ok(&["run", "-d", "--name", "t", "busybox", "sleep", "30"]);
-    let top = e.ok(&["top", "t"]);
+    e.ok(&["run", "-d", "--name", "topper", "busybox", "sleep", "30"]);
+    let top = e.ok(&["top", "topper"]);
     let mut lines = top.lines();
     assert!(
         lines
@@ -396,17 +402,17 @@ fn top_and_stats_read_the_cgroup() {
         row.starts_with("root") && row.trim_end().ends_with("sleep 30"),
         "{top}"
     );
-    let stats = e.ok(&["stats", "--no-stream", "t"]);
+    let stats = e.ok(&["stats", "--no-stream", "topper"]);
     let mut lines = stats.lines();
     assert_eq!(
         lines.next().unwrap(),
         "CONTAINER ID   NAME      CPU %     MEM USAGE / LIMIT   MEM %     NET I/O   BLOCK I/O   PIDS"
     );
     let row = lines.next().unwrap();
-    assert!(regex::Regex::new(r"^[0-9a-f]{12}   t +\d+\.\d\d%   [\d.]+[KMG]?i?B / [\d.]+[KMG]iB +\d+\.\d\d% +0B / 0B +\S+ / \S+ +1$").unwrap().is_match(row), "{row}");
+    assert!(regex::Regex::new(r"^[0-9a-f]{12}   topper +\d+\.\d\d% +[\d.]+[KMG]?i?B / [\d.]+[KMG]iB +\d+\.\d\d% +0B / 0B +\S+ / \S+ +1$").unwrap().is_match(row), "{row}");
     let r = e.run(&["top", "nosuch"]);
     assert_eq!(r.code, 1);
-    e.ok(&["stop", "-t", "0", "t"]);
-    let r = e.run(&["top", "t"]);
+    e.ok(&["stop", "-t", "0", "topper"]);
+    let r = e.run(&["top", "topper"]);
     assert!(r.stderr.contains("is not running"), "{}", r.stderr);
 }

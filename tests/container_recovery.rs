@@ -8,11 +8,11 @@ use common::{TestEngine, eventually, monitors_for, mounts_under};
 #[test]
 fn killing_the_monitor_takes_the_container_down_cleanly() {
     let e = TestEngine::new().with_busybox();
-    let id = e.ok(&["run", "-d", "--name", "m", "busybox", "sleep", "300"]);
+    let id = e.ok(&["run", "-d", "--name", "mon", "busybox", "sleep", "300"]);
     let monitors = monitors_for(e.root());
     assert_eq!(monitors.len(), 1, "one monitor per container");
     let init_pid: i32 = e
-        .ok(&["inspect", "-f", "{{.State.Pid}}", "m"])
+        .ok(&["inspect", "-f", "{{.State.Pid}}", "mon"])
         .trim()
         .parse()
         .unwrap();
@@ -27,12 +27,13 @@ fn killing_the_monitor_takes_the_container_down_cleanly() {
             .is_err()),
         "init outlived its monitor"
     );
-    assert_eq!(e.state_of("m"), "exited");
+    assert_eq!(e.state_of("mon"), "exited");
     assert_eq!(
-        e.ok(&["inspect", "-f", "{{.State.ExitCode}}", "m"]).trim(),
+        e.ok(&["inspect", "-f", "{{.State.ExitCode}}", "mon"])
+            .trim(),
         "137"
     );
-    assert_eq!(e.ok(&["rm", "m"]), "m\n");
+    assert_eq!(e.ok(&["rm", "mon"]), "mon\n");
     assert!(!e.root().join("containers").join(id.trim()).exists());
 }
 
