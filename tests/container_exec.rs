@@ -99,6 +99,8 @@ fn on_terminal(e: &TestEngine, args: &[&str], steps: &[(&str, &str)]) -> (i32, S
         .stdout(Stdio::from(slave.try_clone().unwrap()))
         .stderr(Stdio::from(slave));
     let mut child = cmd.spawn().unwrap();
+    // Our copies of the slave must go, or the master never reads end of file.
+    drop(cmd);
     let master: OwnedFd = pty.master;
     let mut file = unsafe { std::fs::File::from_raw_fd(libc::dup(master.as_raw_fd())) };
     let mut seen = String::new();

@@ -174,13 +174,16 @@ fn helper_main(
             // SAFETY: prctl with integer arguments.
             unsafe {
                 libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
-                libc::prctl(
-                    libc::PR_SET_PDEATHSIG,
-                    libc::SIGKILL as libc::c_ulong,
-                    0,
-                    0,
-                    0,
-                );
+                // An attached exec ends with its client; a detached one outlives it.
+                if !opts.detach {
+                    libc::prctl(
+                        libc::PR_SET_PDEATHSIG,
+                        libc::SIGKILL as libc::c_ulong,
+                        0,
+                        0,
+                        0,
+                    );
+                }
             }
             let result = process_side(spec, opts, pty_sock, winsize);
             let f = match result {
@@ -194,6 +197,11 @@ fn helper_main(
             sys::close(err_w);
             if let Some(s) = pty_sock {
                 sys::close(s);
+            }
+            if opts.detach {
+                // `exec -d`: the process is reparented to the container's init and we
+                // leave at once, so no copy of the client's stdout keeps a reader waiting.
+                return 0;
             }
             wait_code(child)
         }
