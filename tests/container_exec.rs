@@ -93,6 +93,11 @@ fn exec_on_a_stopped_container_fails() {
 /// returns (exit code, everything the terminal showed).
 fn on_terminal(e: &TestEngine, args: &[&str], steps: &[(&str, &str)]) -> (i32, String) {
     let pty = nix::pty::openpty(None, None).unwrap();
+    // openpty's fds are inheritable; tests run in parallel threads, so without CLOEXEC
+    // another test's child would keep our slave open and the master would never end.
+    for fd in [pty.master.as_raw_fd(), pty.slave.as_raw_fd()] {
+        unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
+    }
     let slave = pty.slave;
     let mut cmd = e.command(args);
     cmd.stdin(Stdio::from(slave.try_clone().unwrap()))
@@ -102,7 +107,9 @@ fn on_terminal(e: &TestEngine, args: &[&str], steps: &[(&str, &str)]) -> (i32, S
     // Our copies of the slave must go, or the master never reads end of file.
     drop(cmd);
     let master: OwnedFd = pty.master;
-    let mut file = unsafe { std::fs::File::from_raw_fd(libc::dup(master.as_raw_fd())) };
+    let mut file = unsafe {
+        std::fs::File::from_raw_fd(libc::fcntl(master.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 0))
+    };
     let mut seen = String::new();
     let mut buf = [0u8; 4096];
     let mut read_until = |file: &mut std::fs::File, seen: &mut String, needle: &str| {
