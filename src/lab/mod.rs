@@ -1,1 +1,3 @@
 //! Lab files: the format, the matcher, the sandbox and the runner.
+
+pub mod matcher;
