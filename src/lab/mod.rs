@@ -1,3 +1,5 @@
 //! Lab files: the format, the matcher, the sandbox and the runner.
 
+pub mod format;
 pub mod matcher;
+pub mod messages;
