@@ -3,3 +3,6 @@
 pub mod format;
 pub mod matcher;
 pub mod messages;
+pub mod report;
+pub mod runner;
+pub mod sandbox;
