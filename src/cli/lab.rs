@@ -1,5 +1,6 @@
 //! `docklab lab …`: argument structs and handlers for the lab runner's verbs.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand, ValueEnum};
@@ -183,7 +184,10 @@ fn run_labs(dir: &Path, args: RunArgs, lang: Lang) -> anyhow::Result<i32> {
         }
     }
     if !text {
-        println!("{}", serde_json::to_string_pretty(&report::json(&results))?);
+        let doc = serde_json::to_string_pretty(&report::json(&results))?;
+        let mut out = std::io::stdout().lock();
+        // A closed pipe (`| head`) is the reader's choice, not an error worth a panic.
+        let _ = writeln!(out, "{doc}");
     }
     Ok(if results.iter().any(|r| r.status == Status::Interrupted) {
         130
