@@ -350,3 +350,22 @@ fn an_image_that_cannot_be_pulled_is_reported_and_stops_the_lab() {
         stdout(&o)
     );
 }
+
+#[test]
+fn course_labs_are_valid() {
+    let o = Command::new(BIN)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("LANG", "C")
+        .args(["lab", "validate"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = Command::new(BIN)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["lab", "list"])
+        .output()
+        .unwrap();
+    let out = stdout(&o);
+    assert!(out.contains("01-run"), "{out}");
+    assert!(out.contains("02-exec"), "{out}");
+}
