@@ -84,7 +84,11 @@ fn processes_running(cmd: &str) -> Vec<i32> {
             continue;
         };
         let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-        if String::from_utf8_lossy(&cmdline).replace('\0', " ").trim_end() == cmd {
+        if String::from_utf8_lossy(&cmdline)
+            .replace('\0', " ")
+            .trim_end()
+            == cmd
+        {
             out.push(pid);
         }
     }
@@ -122,10 +126,18 @@ fn passing_lab_passes_and_leaves_nothing() {
 #[test]
 fn a_lab_can_be_named_by_path_id_or_number_prefix() {
     let r = Run::new();
-    assert!(r.run("C", &["run", "fixtures/labs/pass.md"]).status.success());
+    assert!(
+        r.run("C", &["run", "fixtures/labs/pass.md"])
+            .status
+            .success()
+    );
     let o = r.run("C", &["run", "does-not-exist"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("No lab \"does-not-exist\""), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("No lab \"does-not-exist\""),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -156,8 +168,14 @@ fn every_failure_kind_with_keep_going() {
 fn timeout_keeps_partial_output_and_kills_the_group() {
     let r = Run::new();
     let started = Instant::now();
-    let o = r.run("C", &["run", "--keep-going", "--format", "json", "fail-kinds"]);
-    assert!(started.elapsed() < Duration::from_secs(4), "the 1s timeout was not enforced");
+    let o = r.run(
+        "C",
+        &["run", "--keep-going", "--format", "json", "fail-kinds"],
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "the 1s timeout was not enforced"
+    );
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let step = &v["labs"][0]["steps"][3];
     assert_eq!(step["title"], "Timeout");
@@ -175,7 +193,12 @@ fn timeout_keeps_partial_output_and_kills_the_group() {
         .collect();
     assert_eq!(
         kinds,
-        ["wrong_exit_code", "unexpected_line", "changed_line", "timeout"]
+        [
+            "wrong_exit_code",
+            "unexpected_line",
+            "changed_line",
+            "timeout"
+        ]
     );
 }
 
@@ -241,7 +264,9 @@ fn malformed_lab_names_file_and_line_in_both_languages() {
     let o = r.run("ru_RU.UTF-8", &["validate", "fixtures/labs/malformed.md"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(
-        stderr(&o).starts_with("fixtures/labs/malformed.md:15: ошибка: неизвестный атрибут блока console `sometimes`"),
+        stderr(&o).starts_with(
+            "fixtures/labs/malformed.md:15: ошибка: неизвестный атрибут блока console `sometimes`"
+        ),
         "{}",
         stderr(&o)
     );
@@ -262,8 +287,9 @@ fn validate_and_list() {
     let out = stdout(&o);
     assert!(out.starts_with("ID "), "{out}");
     assert!(
-        out.lines().any(|l| l.split_whitespace().collect::<Vec<_>>()
-            == ["pass", "5", "A", "passing", "lab"]),
+        out.lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>()
+                == ["pass", "5", "A", "passing", "lab"]),
         "{out}"
     );
     let o = r.run("ru_RU.UTF-8", &["list"]);
@@ -290,7 +316,10 @@ fn sigint_stops_the_lab_and_cleans_up() {
     // Wait until the step's commands are running inside the sandbox.
     let t = Instant::now();
     while processes_running("sleep 27183").is_empty() {
-        assert!(t.elapsed() < Duration::from_secs(10), "the step never started");
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "the step never started"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
@@ -299,7 +328,10 @@ fn sigint_stops_the_lab_and_cleans_up() {
         if let Some(s) = child.try_wait().unwrap() {
             break s;
         }
-        assert!(t.elapsed() < Duration::from_secs(10), "the runner did not stop");
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "the runner did not stop"
+        );
         std::thread::sleep(Duration::from_millis(20));
     };
     assert_eq!(status.code(), Some(130));

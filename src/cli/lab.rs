@@ -13,7 +13,12 @@ use crate::lab::runner::{self, LabResult, Status};
 #[derive(Debug, Args)]
 pub struct LabArgs {
     /// Directory holding the labs (for ids, `--all`, `list`, `validate`)
-    #[arg(long = "labs", global = true, default_value = "labs", value_name = "DIR")]
+    #[arg(
+        long = "labs",
+        global = true,
+        default_value = "labs",
+        value_name = "DIR"
+    )]
     pub labs_dir: PathBuf,
 
     #[command(subcommand)]
@@ -120,8 +125,18 @@ fn list(dir: &Path, lang: Lang) -> anyhow::Result<i32> {
         }
     }
     let head = lang.list_header();
-    let w0 = rows.iter().map(|r| r[0].chars().count()).chain([head[0].chars().count()]).max().unwrap_or(0);
-    let w1 = rows.iter().map(|r| r[1].chars().count()).chain([head[1].chars().count()]).max().unwrap_or(0);
+    let w0 = rows
+        .iter()
+        .map(|r| r[0].chars().count())
+        .chain([head[0].chars().count()])
+        .max()
+        .unwrap_or(0);
+    let w1 = rows
+        .iter()
+        .map(|r| r[1].chars().count())
+        .chain([head[1].chars().count()])
+        .max()
+        .unwrap_or(0);
     let pad = |s: &str, w: usize| format!("{s}{}", " ".repeat(w - s.chars().count()));
     println!("{}   {}   {}", pad(head[0], w0), pad(head[1], w1), head[2]);
     for r in &rows {

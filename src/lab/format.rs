@@ -155,7 +155,9 @@ enum TimeoutValue {
 /// `30s`, `2m`, `500ms`, `1h`, or bare seconds.
 pub fn parse_duration(s: &str) -> Option<Duration> {
     let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(s.len());
+    let split = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(s.len());
     let (num, unit) = s.split_at(split);
     let n: f64 = num.parse().ok()?;
     let secs = match unit.trim() {
@@ -334,9 +336,11 @@ pub fn parse(path: &Path, text: &str) -> Result<Lab, Vec<LabError>> {
                     "hint" => step.hints.push(cb.literal.trim_end().to_string()),
                     "solution" => step.solution = Some(cb.literal.trim_end().to_string()),
                     _ => {
-                        if let Some(block) = parse_console(&cb.literal, line, &attrs, &mut |l, p| {
-                            errs.push(err(l, p))
-                        }) {
+                        if let Some(block) =
+                            parse_console(&cb.literal, line, &attrs, &mut |l, p| {
+                                errs.push(err(l, p))
+                            })
+                        {
                             step.blocks.push(block);
                         }
                     }
@@ -646,7 +650,9 @@ mod tests {
         let lab = p("+++\nid = \"x\"\ntitle = \"X\"\nimages = [\"busybox\"]\ntimeout = \"2m\"\n+++\n## S\n```console\n$ true\n```\n").unwrap();
         assert_eq!(lab.images, vec!["busybox"]);
         assert_eq!(lab.timeout, Duration::from_secs(120));
-        let lab = p("+++\nid = \"x\"\ntitle = \"X\"\ntimeout = 5\n+++\n## S\n```console\n$ true\n```\n").unwrap();
+        let lab =
+            p("+++\nid = \"x\"\ntitle = \"X\"\ntimeout = 5\n+++\n## S\n```console\n$ true\n```\n")
+                .unwrap();
         assert_eq!(lab.timeout, Duration::from_secs(5));
         assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
         assert_eq!(parse_duration("1.5s"), Some(Duration::from_millis(1500)));
@@ -657,7 +663,10 @@ mod tests {
 
     #[test]
     fn front_matter_errors_name_the_line() {
-        assert_eq!(problems("# no front matter\n"), vec![(1, Problem::NoFrontMatter)]);
+        assert_eq!(
+            problems("# no front matter\n"),
+            vec![(1, Problem::NoFrontMatter)]
+        );
         assert_eq!(
             problems("+++\nid = \"x\"\n"),
             vec![(1, Problem::UnclosedFrontMatter)]
@@ -665,9 +674,16 @@ mod tests {
         let e = problems("+++\nid = \"x\"\ntitle = \n+++\n");
         assert_eq!(e[0].0, 3, "{e:?}");
         assert!(matches!(e[0].1, Problem::FrontMatterToml(_)));
-        let e = problems("+++\nid = \"x\"\ntitle = \"X\"\ncolour = 1\n+++\n## S\n```console\n$ true\n```\n");
-        assert!(matches!(e[0].1, Problem::FrontMatterToml(ref m) if m.contains("colour")), "{e:?}");
-        let e = problems("+++\nid = \"\"\ntitle = \"X\"\ntimeout = \"soon\"\n+++\n## S\n```console\n$ true\n```\n");
+        let e = problems(
+            "+++\nid = \"x\"\ntitle = \"X\"\ncolour = 1\n+++\n## S\n```console\n$ true\n```\n",
+        );
+        assert!(
+            matches!(e[0].1, Problem::FrontMatterToml(ref m) if m.contains("colour")),
+            "{e:?}"
+        );
+        let e = problems(
+            "+++\nid = \"\"\ntitle = \"X\"\ntimeout = \"soon\"\n+++\n## S\n```console\n$ true\n```\n",
+        );
         assert_eq!(
             e,
             vec![
@@ -680,8 +696,19 @@ mod tests {
     #[test]
     fn block_errors_name_the_line() {
         let e = problems(&format!("{FM}## S\n```console,bogus\n$ true\n```\n"));
-        assert_eq!(e, vec![(6, Problem::UnknownAttribute("bogus".into())), (5, Problem::StepWithoutCommands("S".into()))].into_iter().rev().collect::<Vec<_>>());
-        let e = problems(&format!("{FM}## S\n```console\noutput first\n$ true\n```\n"));
+        assert_eq!(
+            e,
+            vec![
+                (6, Problem::UnknownAttribute("bogus".into())),
+                (5, Problem::StepWithoutCommands("S".into()))
+            ]
+            .into_iter()
+            .rev()
+            .collect::<Vec<_>>()
+        );
+        let e = problems(&format!(
+            "{FM}## S\n```console\noutput first\n$ true\n```\n"
+        ));
         assert_eq!(e, vec![(7, Problem::OutputBeforeCommand)]);
         let e = problems(&format!("{FM}## S\n```console\n$ true\n? x\n```\n"));
         assert_eq!(e, vec![(8, Problem::BadExitCode("x".into()))]);
@@ -692,12 +719,19 @@ mod tests {
         let e = problems(&format!("{FM}## S\n```console\n$ \n```\n"));
         assert_eq!(e, vec![(7, Problem::EmptyCommand)]);
         let e = problems(&format!("{FM}## S\n```console,setup,check\n$ true\n```\n"));
-        assert_eq!(e[1], (6, Problem::ConflictingAttributes("setup,check".into())));
-        let e = problems(&format!("{FM}```console\n$ true\n```\n## S\n```console\n$ true\n```\n"));
+        assert_eq!(
+            e[1],
+            (6, Problem::ConflictingAttributes("setup,check".into()))
+        );
+        let e = problems(&format!(
+            "{FM}```console\n$ true\n```\n## S\n```console\n$ true\n```\n"
+        ));
         assert_eq!(e, vec![(5, Problem::CommandOutsideStep)]);
         let e = problems(&format!("{FM}Just prose.\n"));
         assert_eq!(e, vec![(5, Problem::NoSteps)]);
-        let e = problems(&format!("{FM}## Empty\nprose\n## Ignored only\n```console,ignore\n$ x\n```\n"));
+        let e = problems(&format!(
+            "{FM}## Empty\nprose\n## Ignored only\n```console,ignore\n$ x\n```\n"
+        ));
         assert_eq!(
             e,
             vec![
@@ -719,7 +753,9 @@ mod tests {
         assert_eq!(e, vec![(7, Problem::CaptureUsedBeforeSet("web".into()))]);
         let e = problems(&format!("{FM}## A\n```console,setup\n$ x\n[ID:web]\n```\n"));
         assert_eq!(e, vec![(8, Problem::CaptureInSetup("web".into()))]);
-        let e = problems(&format!("{FM}## A\n```console\n$ x\n[FOO:web]\n[ID:Web]\n```\n"));
+        let e = problems(&format!(
+            "{FM}## A\n```console\n$ x\n[FOO:web]\n[ID:Web]\n```\n"
+        ));
         assert_eq!(
             e,
             vec![
@@ -733,7 +769,10 @@ mod tests {
     fn substitution() {
         let mut c = std::collections::BTreeMap::new();
         c.insert("web".to_string(), "abc".to_string());
-        assert_eq!(substitute("stop ${web} ${HOME} $web", &c), "stop abc ${HOME} $web");
+        assert_eq!(
+            substitute("stop ${web} ${HOME} $web", &c),
+            "stop abc ${HOME} $web"
+        );
         assert_eq!(capture_refs("a ${web} ${HOME} ${x1}"), vec!["web", "x1"]);
     }
 
@@ -751,9 +790,18 @@ mod tests {
         assert_eq!(
             c.inputs,
             vec![
-                Input { prompt: ">>> ".into(), text: Some("import os".into()) },
-                Input { prompt: ">>> ".into(), text: Some("os.name".into()) },
-                Input { prompt: ">>> ".into(), text: Some("exit()".into()) },
+                Input {
+                    prompt: ">>> ".into(),
+                    text: Some("import os".into())
+                },
+                Input {
+                    prompt: ">>> ".into(),
+                    text: Some("os.name".into())
+                },
+                Input {
+                    prompt: ">>> ".into(),
+                    text: Some("exit()".into())
+                },
             ]
         );
         // `$ ` after the command is a shell prompt, not a second command.
@@ -762,9 +810,18 @@ mod tests {
         assert_eq!(
             c.inputs,
             vec![
-                Input { prompt: "/ # ".into(), text: Some("ls".into()) },
-                Input { prompt: "$ ".into(), text: Some("echo".into()) },
-                Input { prompt: "/ # ".into(), text: None },
+                Input {
+                    prompt: "/ # ".into(),
+                    text: Some("ls".into())
+                },
+                Input {
+                    prompt: "$ ".into(),
+                    text: Some("echo".into())
+                },
+                Input {
+                    prompt: "/ # ".into(),
+                    text: None
+                },
             ]
         );
         let e = problems(&format!("{FM}## S\n```console,interactive\n```\n"));
@@ -775,7 +832,11 @@ mod tests {
     fn prompt_rule() {
         for (line, prompt, text) in [
             ("/ # ls", "/ # ", Some("ls")),
-            ("/usr/share/nginx/html # cat index.html", "/usr/share/nginx/html # ", Some("cat index.html")),
+            (
+                "/usr/share/nginx/html # cat index.html",
+                "/usr/share/nginx/html # ",
+                Some("cat index.html"),
+            ),
             ("root@abc:/# exit", "root@abc:/# ", Some("exit")),
             ("bash-5.2$ pwd", "bash-5.2$ ", Some("pwd")),
             ("# id", "# ", Some("id")),
@@ -785,7 +846,10 @@ mod tests {
         ] {
             assert_eq!(
                 input_of(line),
-                Some(Input { prompt: prompt.into(), text: text.map(String::from) }),
+                Some(Input {
+                    prompt: prompt.into(),
+                    text: text.map(String::from)
+                }),
                 "{line}"
             );
         }
@@ -810,6 +874,9 @@ mod tests {
             e.render(Lang::En),
             "t.md:1: error: the lab must start with TOML front matter between `+++` lines (id, title)"
         );
-        assert!(e.render(Lang::Ru).starts_with("t.md:1: ошибка: лабораторная должна"));
+        assert!(
+            e.render(Lang::Ru)
+                .starts_with("t.md:1: ошибка: лабораторная должна")
+        );
     }
 }

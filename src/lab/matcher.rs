@@ -36,9 +36,18 @@ pub const PLACEHOLDERS: &[(&str, &str)] = &[
     // moby's namesgenerator: left_right, with a digit appended after a clash.
     ("NAME", r"[a-z]+_[a-z]+[0-9]?"),
     // go-units HumanDuration followed by " ago" (CREATED, "Exited (0) 3 seconds ago").
-    ("AGO", r"(?:Less than a second|About an? (?:minute|hour)|\d+ (?:second|minute|hour|day|week|month|year)s?) ago"),
-    ("UP", r"Up (?:Less than a second|About an? (?:minute|hour)|\d+ (?:second|minute|hour|day|week|month|year)s?)(?: \(Paused\))?"),
-    ("IP", r"(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}"),
+    (
+        "AGO",
+        r"(?:Less than a second|About an? (?:minute|hour)|\d+ (?:second|minute|hour|day|week|month|year)s?) ago",
+    ),
+    (
+        "UP",
+        r"Up (?:Less than a second|About an? (?:minute|hour)|\d+ (?:second|minute|hour|day|week|month|year)s?)(?: \(Paused\))?",
+    ),
+    (
+        "IP",
+        r"(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}",
+    ),
     // go-units HumanSize (decimal, `1.99MB`, `0B`) and BytesSize (binary, `1.785MiB`).
     ("SIZE", r"\d+(?:\.\d+)?(?:[kKMGTPEZY]i?)?B"),
     ("PORT", r"\d{1,5}"),
@@ -399,7 +408,11 @@ mod tests {
 
     fn ok(expected: &str, actual: &str) {
         let r = check(expected, actual);
-        assert!(r.ok, "expected match:\n{expected}\n---\n{actual}\nops {:?}", r.ops);
+        assert!(
+            r.ok,
+            "expected match:\n{expected}\n---\n{actual}\nops {:?}",
+            r.ops
+        );
     }
 
     fn no(expected: &str, actual: &str) {
@@ -425,7 +438,10 @@ mod tests {
         // Regex metacharacters in expected text are literal.
         ok("a.b (c) $x ^y *z", "a.b (c) $x ^y *z");
         no("a.b", "aXb");
-        ok("[y/N] [::]:8080 [GCC 12.2.1 20220924]", "[y/N] [::]:8080 [GCC 12.2.1 20220924]");
+        ok(
+            "[y/N] [::]:8080 [GCC 12.2.1 20220924]",
+            "[y/N] [::]:8080 [GCC 12.2.1 20220924]",
+        );
         no("[y/N]", "y");
         ok("[OK] done", "[OK] done");
     }
@@ -551,7 +567,9 @@ mod tests {
         assert!(!line("[IP]", "172.17.0"));
         assert!(!line("[IP]", "256.1.1.1"));
         assert!(!line("[IP]", "a.b.c.d"));
-        for s in ["1.99MB", "0B", "301B", "12.3kB", "52.1MB", "1.785MiB", "23.54GiB"] {
+        for s in [
+            "1.99MB", "0B", "301B", "12.3kB", "52.1MB", "1.785MiB", "23.54GiB",
+        ] {
             assert!(line("[SIZE]", s), "{s}");
         }
         assert!(!line("[SIZE]", "1.99"));
@@ -560,7 +578,10 @@ mod tests {
         assert!(line("[IP]:[PORT]", "0.0.0.0:8080"));
         assert!(!line("[PORT]", "123456"));
         assert!(!line("[PORT]", "http"));
-        assert!(line("Total reclaimed space: [SIZE]", "Total reclaimed space: 0B"));
+        assert!(line(
+            "Total reclaimed space: [SIZE]",
+            "Total reclaimed space: 0B"
+        ));
     }
 
     #[test]
@@ -576,10 +597,7 @@ mod tests {
             "CONTAINER ID\tIMAGE   COMMAND      CREATED    STATUS   PORTS  NAMES",
         );
         // A single space is not a column gap.
-        no(
-            "CONTAINER ID   IMAGE",
-            "CONTAINER ID IMAGE",
-        );
+        no("CONTAINER ID   IMAGE", "CONTAINER ID IMAGE");
         no("CONTAINER ID   IMAGE", "CONTAINER  ID   IMAGE");
         // A gap is not a wildcard: a non-empty PORTS column does not vanish.
         no(
@@ -597,7 +615,8 @@ mod tests {
     #[test]
     fn captures() {
         let exp = Expected::compile(&["[ID:web]"]).unwrap();
-        let r = exp.match_lines(&["1a3e73023693d79e0ea13a54d3825887e52dcafdf09a7e91a336e590ccce5462"]);
+        let r =
+            exp.match_lines(&["1a3e73023693d79e0ea13a54d3825887e52dcafdf09a7e91a336e590ccce5462"]);
         assert!(r.ok);
         assert_eq!(
             r.captures["web"],
@@ -662,7 +681,10 @@ mod tests {
         let exp = Expected::compile(&["a", "...", "b"]).unwrap();
         let act = ["a", "x"];
         let r = exp.match_lines(&["a", "b", "x"]);
-        assert_eq!(exp.normalize(&["a", "b", "x"], &r), vec!["a", "...", "b", "x"]);
+        assert_eq!(
+            exp.normalize(&["a", "b", "x"], &r),
+            vec!["a", "...", "b", "x"]
+        );
         let _ = act;
     }
 }

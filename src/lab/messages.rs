@@ -23,7 +23,11 @@ impl Lang {
     pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Lang {
         for key in ["LC_ALL", "LC_MESSAGES", "LANG"] {
             if let Some(v) = get(key).filter(|v| !v.is_empty()) {
-                return if v.starts_with("ru") { Lang::Ru } else { Lang::En };
+                return if v.starts_with("ru") {
+                    Lang::Ru
+                } else {
+                    Lang::En
+                };
             }
         }
         Lang::En
@@ -66,44 +70,108 @@ impl Lang {
     pub fn problem(self, p: &Problem) -> String {
         use Problem::*;
         match (self, p) {
-            (Lang::En, NoFrontMatter) => "the lab must start with TOML front matter between `+++` lines (id, title)".into(),
-            (Lang::Ru, NoFrontMatter) => "лабораторная должна начинаться с заголовка TOML между строками `+++` (id, title)".into(),
-            (Lang::En, UnclosedFrontMatter) => "the front matter is not closed: add a `+++` line after it".into(),
-            (Lang::Ru, UnclosedFrontMatter) => "заголовок TOML не закрыт: добавьте после него строку `+++`".into(),
+            (Lang::En, NoFrontMatter) => {
+                "the lab must start with TOML front matter between `+++` lines (id, title)".into()
+            }
+            (Lang::Ru, NoFrontMatter) => {
+                "лабораторная должна начинаться с заголовка TOML между строками `+++` (id, title)"
+                    .into()
+            }
+            (Lang::En, UnclosedFrontMatter) => {
+                "the front matter is not closed: add a `+++` line after it".into()
+            }
+            (Lang::Ru, UnclosedFrontMatter) => {
+                "заголовок TOML не закрыт: добавьте после него строку `+++`".into()
+            }
             (Lang::En, FrontMatterToml(e)) => format!("the front matter is not valid: {e}"),
             (Lang::Ru, FrontMatterToml(e)) => format!("ошибка в заголовке TOML: {e}"),
             (Lang::En, EmptyField(f)) => format!("the front matter field `{f}` must not be empty"),
             (Lang::Ru, EmptyField(f)) => format!("поле `{f}` в заголовке не должно быть пустым"),
-            (Lang::En, BadTimeout(t)) => format!("timeout `{t}` is not a duration: write e.g. \"30s\", \"2m\" or \"500ms\""),
-            (Lang::Ru, BadTimeout(t)) => format!("timeout `{t}` не является длительностью: пишите, например, \"30s\", \"2m\" или \"500ms\""),
-            (Lang::En, UnknownAttribute(a)) => format!("unknown console block attribute `{a}`: use ignore, setup, check or interactive"),
-            (Lang::Ru, UnknownAttribute(a)) => format!("неизвестный атрибут блока console `{a}`: допустимы ignore, setup, check, interactive"),
-            (Lang::En, ConflictingAttributes(a)) => format!("console block attributes `{a}` cannot be combined"),
-            (Lang::Ru, ConflictingAttributes(a)) => format!("атрибуты блока console `{a}` нельзя сочетать"),
-            (Lang::En, OutputBeforeCommand) => "expected output before any command: a console block starts with a `$ ` line".into(),
-            (Lang::Ru, OutputBeforeCommand) => "ожидаемый вывод стоит раньше команды: блок console начинается со строки `$ `".into(),
+            (Lang::En, BadTimeout(t)) => {
+                format!("timeout `{t}` is not a duration: write e.g. \"30s\", \"2m\" or \"500ms\"")
+            }
+            (Lang::Ru, BadTimeout(t)) => format!(
+                "timeout `{t}` не является длительностью: пишите, например, \"30s\", \"2m\" или \"500ms\""
+            ),
+            (Lang::En, UnknownAttribute(a)) => format!(
+                "unknown console block attribute `{a}`: use ignore, setup, check or interactive"
+            ),
+            (Lang::Ru, UnknownAttribute(a)) => format!(
+                "неизвестный атрибут блока console `{a}`: допустимы ignore, setup, check, interactive"
+            ),
+            (Lang::En, ConflictingAttributes(a)) => {
+                format!("console block attributes `{a}` cannot be combined")
+            }
+            (Lang::Ru, ConflictingAttributes(a)) => {
+                format!("атрибуты блока console `{a}` нельзя сочетать")
+            }
+            (Lang::En, OutputBeforeCommand) => {
+                "expected output before any command: a console block starts with a `$ ` line".into()
+            }
+            (Lang::Ru, OutputBeforeCommand) => {
+                "ожидаемый вывод стоит раньше команды: блок console начинается со строки `$ `"
+                    .into()
+            }
             (Lang::En, EmptyCommand) => "the `$ ` line has no command".into(),
             (Lang::Ru, EmptyCommand) => "в строке `$ ` нет команды".into(),
-            (Lang::En, BadExitCode(c)) => format!("`? {c}` is not an exit status: write a number from 0 to 255"),
-            (Lang::Ru, BadExitCode(c)) => format!("`? {c}` не код завершения: укажите число от 0 до 255"),
-            (Lang::En, ExitCodeNotLast) => "the `? CODE` line must be the last line of a command's output".into(),
-            (Lang::Ru, ExitCodeNotLast) => "строка `? КОД` должна быть последней строкой вывода команды".into(),
-            (Lang::En, InteractiveCommands(n)) => format!("an interactive block holds exactly one `$ ` command, found {n}"),
-            (Lang::Ru, InteractiveCommands(n)) => format!("интерактивный блок содержит ровно одну команду `$ `, найдено {n}"),
-            (Lang::En, CommandOutsideStep) => "commands before the first `##` step heading: put them in a step".into(),
-            (Lang::Ru, CommandOutsideStep) => "команды до первого заголовка шага `##`: перенесите их в шаг".into(),
-            (Lang::En, StepWithoutCommands(t)) => format!("step \"{t}\" has nothing to run or check: add a console block"),
-            (Lang::Ru, StepWithoutCommands(t)) => format!("в шаге «{t}» нечего выполнять или проверять: добавьте блок console"),
+            (Lang::En, BadExitCode(c)) => {
+                format!("`? {c}` is not an exit status: write a number from 0 to 255")
+            }
+            (Lang::Ru, BadExitCode(c)) => {
+                format!("`? {c}` не код завершения: укажите число от 0 до 255")
+            }
+            (Lang::En, ExitCodeNotLast) => {
+                "the `? CODE` line must be the last line of a command's output".into()
+            }
+            (Lang::Ru, ExitCodeNotLast) => {
+                "строка `? КОД` должна быть последней строкой вывода команды".into()
+            }
+            (Lang::En, InteractiveCommands(n)) => {
+                format!("an interactive block holds exactly one `$ ` command, found {n}")
+            }
+            (Lang::Ru, InteractiveCommands(n)) => {
+                format!("интерактивный блок содержит ровно одну команду `$ `, найдено {n}")
+            }
+            (Lang::En, CommandOutsideStep) => {
+                "commands before the first `##` step heading: put them in a step".into()
+            }
+            (Lang::Ru, CommandOutsideStep) => {
+                "команды до первого заголовка шага `##`: перенесите их в шаг".into()
+            }
+            (Lang::En, StepWithoutCommands(t)) => {
+                format!("step \"{t}\" has nothing to run or check: add a console block")
+            }
+            (Lang::Ru, StepWithoutCommands(t)) => {
+                format!("в шаге «{t}» нечего выполнять или проверять: добавьте блок console")
+            }
             (Lang::En, NoSteps) => "the lab has no steps: each `##` heading starts one".into(),
-            (Lang::Ru, NoSteps) => "в лабораторной нет шагов: каждый заголовок `##` начинает шаг".into(),
-            (Lang::En, UnknownPlaceholder(p)) => format!("unknown placeholder `{p}`: use ID, DIGEST, NAME, AGO, UP, IP, SIZE or PORT"),
-            (Lang::Ru, UnknownPlaceholder(p)) => format!("неизвестная подстановка `{p}`: допустимы ID, DIGEST, NAME, AGO, UP, IP, SIZE, PORT"),
-            (Lang::En, BadCaptureName(n)) => format!("capture name `{n}` must be lowercase letters, digits and `_`, starting with a letter"),
-            (Lang::Ru, BadCaptureName(n)) => format!("имя захвата `{n}` должно состоять из строчных латинских букв, цифр и `_` и начинаться с буквы"),
-            (Lang::En, CaptureUsedBeforeSet(n)) => format!("`${{{n}}}` is used before any output captures it with `[KIND:{n}]`"),
-            (Lang::Ru, CaptureUsedBeforeSet(n)) => format!("`${{{n}}}` используется раньше, чем вывод захватывает его через `[KIND:{n}]`"),
-            (Lang::En, CaptureInSetup(n)) => format!("capture `{n}` is in a setup block, whose output is not checked: use a plain console block"),
-            (Lang::Ru, CaptureInSetup(n)) => format!("захват `{n}` стоит в блоке setup, вывод которого не проверяется: используйте обычный блок console"),
+            (Lang::Ru, NoSteps) => {
+                "в лабораторной нет шагов: каждый заголовок `##` начинает шаг".into()
+            }
+            (Lang::En, UnknownPlaceholder(p)) => format!(
+                "unknown placeholder `{p}`: use ID, DIGEST, NAME, AGO, UP, IP, SIZE or PORT"
+            ),
+            (Lang::Ru, UnknownPlaceholder(p)) => format!(
+                "неизвестная подстановка `{p}`: допустимы ID, DIGEST, NAME, AGO, UP, IP, SIZE, PORT"
+            ),
+            (Lang::En, BadCaptureName(n)) => format!(
+                "capture name `{n}` must be lowercase letters, digits and `_`, starting with a letter"
+            ),
+            (Lang::Ru, BadCaptureName(n)) => format!(
+                "имя захвата `{n}` должно состоять из строчных латинских букв, цифр и `_` и начинаться с буквы"
+            ),
+            (Lang::En, CaptureUsedBeforeSet(n)) => {
+                format!("`${{{n}}}` is used before any output captures it with `[KIND:{n}]`")
+            }
+            (Lang::Ru, CaptureUsedBeforeSet(n)) => format!(
+                "`${{{n}}}` используется раньше, чем вывод захватывает его через `[KIND:{n}]`"
+            ),
+            (Lang::En, CaptureInSetup(n)) => format!(
+                "capture `{n}` is in a setup block, whose output is not checked: use a plain console block"
+            ),
+            (Lang::Ru, CaptureInSetup(n)) => format!(
+                "захват `{n}` стоит в блоке setup, вывод которого не проверяется: используйте обычный блок console"
+            ),
         }
     }
 
@@ -152,19 +220,46 @@ impl Lang {
         self.pick("command", "команда")
     }
 
-    pub fn failure(self, kind: FailureKind, expected_code: i32, code: Option<i32>, timeout: Duration) -> String {
+    pub fn failure(
+        self,
+        kind: FailureKind,
+        expected_code: i32,
+        code: Option<i32>,
+        timeout: Duration,
+    ) -> String {
         let code = code.map(|c| c.to_string()).unwrap_or_else(|| "-".into());
         match (self, kind) {
-            (Lang::En, FailureKind::WrongExitCode) => format!("wrong exit code: expected {expected_code}, got {code}"),
-            (Lang::Ru, FailureKind::WrongExitCode) => format!("неверный код завершения: ожидался {expected_code}, получен {code}"),
-            (Lang::En, FailureKind::MissingLine) => "missing line: the output lacks expected lines".into(),
-            (Lang::Ru, FailureKind::MissingLine) => "не хватает строк: в выводе нет ожидаемых строк".into(),
-            (Lang::En, FailureKind::UnexpectedLine) => "unexpected line: the output has lines that were not expected".into(),
-            (Lang::Ru, FailureKind::UnexpectedLine) => "лишняя строка: в выводе есть неожиданные строки".into(),
-            (Lang::En, FailureKind::ChangedLine) => "different line: the output differs from the expected one".into(),
-            (Lang::Ru, FailureKind::ChangedLine) => "строка отличается: вывод не совпадает с ожидаемым".into(),
-            (Lang::En, FailureKind::Timeout) => format!("timeout: the command did not finish in {}", human(timeout)),
-            (Lang::Ru, FailureKind::Timeout) => format!("превышено время: команда не завершилась за {}", human(timeout)),
+            (Lang::En, FailureKind::WrongExitCode) => {
+                format!("wrong exit code: expected {expected_code}, got {code}")
+            }
+            (Lang::Ru, FailureKind::WrongExitCode) => {
+                format!("неверный код завершения: ожидался {expected_code}, получен {code}")
+            }
+            (Lang::En, FailureKind::MissingLine) => {
+                "missing line: the output lacks expected lines".into()
+            }
+            (Lang::Ru, FailureKind::MissingLine) => {
+                "не хватает строк: в выводе нет ожидаемых строк".into()
+            }
+            (Lang::En, FailureKind::UnexpectedLine) => {
+                "unexpected line: the output has lines that were not expected".into()
+            }
+            (Lang::Ru, FailureKind::UnexpectedLine) => {
+                "лишняя строка: в выводе есть неожиданные строки".into()
+            }
+            (Lang::En, FailureKind::ChangedLine) => {
+                "different line: the output differs from the expected one".into()
+            }
+            (Lang::Ru, FailureKind::ChangedLine) => {
+                "строка отличается: вывод не совпадает с ожидаемым".into()
+            }
+            (Lang::En, FailureKind::Timeout) => {
+                format!("timeout: the command did not finish in {}", human(timeout))
+            }
+            (Lang::Ru, FailureKind::Timeout) => format!(
+                "превышено время: команда не завершилась за {}",
+                human(timeout)
+            ),
             (Lang::En, FailureKind::Error) => "the command could not be run".into(),
             (Lang::Ru, FailureKind::Error) => "команду не удалось запустить".into(),
             (Lang::En, FailureKind::Interrupted) => "interrupted".into(),
@@ -177,7 +272,10 @@ impl Lang {
     }
 
     pub fn step_skipped(self) -> &'static str {
-        self.pick("skipped: an earlier step failed (use --keep-going to run it)", "пропущен: предыдущий шаг не прошёл (запустите с --keep-going, чтобы выполнить)")
+        self.pick(
+            "skipped: an earlier step failed (use --keep-going to run it)",
+            "пропущен: предыдущий шаг не прошёл (запустите с --keep-going, чтобы выполнить)",
+        )
     }
 
     pub fn summary(self, passed: usize, total: usize, elapsed: Duration) -> String {
@@ -197,8 +295,12 @@ impl Lang {
 
     pub fn lab_not_found(self, what: &str, dir: &str) -> String {
         match self {
-            Lang::En => format!("No lab \"{what}\": it is neither a file nor a lab id in {dir}. Run `docklab lab list` to see the labs."),
-            Lang::Ru => format!("Лабораторная «{what}» не найдена: это не файл и не id лабораторной в {dir}. Список: `docklab lab list`."),
+            Lang::En => format!(
+                "No lab \"{what}\": it is neither a file nor a lab id in {dir}. Run `docklab lab list` to see the labs."
+            ),
+            Lang::Ru => format!(
+                "Лабораторная «{what}» не найдена: это не файл и не id лабораторной в {dir}. Список: `docklab lab list`."
+            ),
         }
     }
 

@@ -141,8 +141,16 @@ pub fn summary(lang: Lang, lab: &Lab, r: &LabResult) -> String {
     if r.status == Status::Interrupted {
         return style(lang.interrupted()).yellow().to_string();
     }
-    let passed = r.steps.iter().filter(|s| s.status == Status::Passed).count();
-    let line = lang.summary(passed, lab.steps.len(), Duration::from_millis(r.duration_ms));
+    let passed = r
+        .steps
+        .iter()
+        .filter(|s| s.status == Status::Passed)
+        .count();
+    let line = lang.summary(
+        passed,
+        lab.steps.len(),
+        Duration::from_millis(r.duration_ms),
+    );
     let mut s = if r.status == Status::Passed {
         style(line).green().to_string()
     } else {

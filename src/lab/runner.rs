@@ -232,7 +232,14 @@ pub fn host_main(lab_path: &Path, dir: &Path, keep_going: bool) -> anyhow::Resul
                 } else {
                     sandbox::run_plain(&sb, &text, lab.timeout)
                 };
-                let r = judge(cmd, block.kind, block.interactive, text, &exec, &mut captures);
+                let r = judge(
+                    cmd,
+                    block.kind,
+                    block.interactive,
+                    text,
+                    &exec,
+                    &mut captures,
+                );
                 let st = r.status;
                 results.push(r);
                 if st != Status::Passed {

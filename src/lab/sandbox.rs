@@ -80,7 +80,8 @@ impl Sandbox {
     pub fn populate(&self) -> anyhow::Result<()> {
         use anyhow::Context;
         for d in [self.root(), self.home(), self.bin()] {
-            std::fs::create_dir_all(&d).with_context(|| format!("cannot create {}", d.display()))?;
+            std::fs::create_dir_all(&d)
+                .with_context(|| format!("cannot create {}", d.display()))?;
         }
         let exe = std::env::current_exe().context("cannot find the docklab binary")?;
         std::os::unix::fs::symlink(&exe, self.bin().join("docker"))
@@ -129,8 +130,7 @@ pub struct Exec {
 
 fn status_code(st: std::process::ExitStatus) -> i32 {
     use std::os::unix::process::ExitStatusExt;
-    st.code()
-        .unwrap_or_else(|| 128 + st.signal().unwrap_or(0))
+    st.code().unwrap_or_else(|| 128 + st.signal().unwrap_or(0))
 }
 
 fn poll_in(fd: i32, ms: i32) -> bool {
@@ -154,10 +154,7 @@ fn read_some(fd: &OwnedFd, buf: &mut Vec<u8>) -> bool {
         false
     } else {
         let e = std::io::Error::last_os_error();
-        matches!(
-            e.raw_os_error(),
-            Some(libc::EINTR) | Some(libc::EAGAIN)
-        )
+        matches!(e.raw_os_error(), Some(libc::EINTR) | Some(libc::EAGAIN))
     }
 }
 
@@ -290,10 +287,7 @@ pub fn clean_transcript(raw: &str) -> String {
         if i > 0 {
             out.push('\n');
         }
-        let shown = line
-            .rsplit('\r')
-            .find(|s| !s.is_empty())
-            .unwrap_or("");
+        let shown = line.rsplit('\r').find(|s| !s.is_empty()).unwrap_or("");
         out.push_str(shown);
     }
     out
@@ -427,7 +421,11 @@ pub fn cleanup(sb: &Sandbox) {
         .filter(|l| id_re.is_match(l))
         .collect();
     if !ids.is_empty() {
-        run_plain(sb, &format!("docker rm -f {}", ids.join(" ")), Duration::from_secs(60));
+        run_plain(
+            sb,
+            &format!("docker rm -f {}", ids.join(" ")),
+            Duration::from_secs(60),
+        );
     }
     kill_descendants();
     unmount_under(&sb.dir);
@@ -563,14 +561,22 @@ mod tests {
             dir: dir.path().to_path_buf(),
         };
         std::fs::create_dir_all(sb.home()).unwrap();
-        let e = run_plain(&sb, "echo out; echo err >&2; echo out2; exit 3", Duration::from_secs(5));
+        let e = run_plain(
+            &sb,
+            "echo out; echo err >&2; echo out2; exit 3",
+            Duration::from_secs(5),
+        );
         assert_eq!(e.output, "out\nerr\nout2\n");
         assert_eq!(e.code, Some(3));
         let e = run_plain(&sb, "echo $LANG $HOME; pwd", Duration::from_secs(5));
         let home = sb.home().display().to_string();
         assert_eq!(e.output, format!("C {home}\n{home}\n"));
         let t = Instant::now();
-        let e = run_plain(&sb, "echo partial; sleep 5; echo never", Duration::from_millis(300));
+        let e = run_plain(
+            &sb,
+            "echo partial; sleep 5; echo never",
+            Duration::from_millis(300),
+        );
         assert!(e.timed_out);
         assert_eq!(e.output, "partial\n");
         assert!(t.elapsed() < Duration::from_secs(3));
@@ -584,10 +590,17 @@ mod tests {
         };
         std::fs::create_dir_all(sb.home()).unwrap();
         let inputs = vec![
-            Input { prompt: "> ".into(), text: Some("hello".into()) },
-            Input { prompt: "> ".into(), text: Some("bye".into()) },
+            Input {
+                prompt: "> ".into(),
+                text: Some("hello".into()),
+            },
+            Input {
+                prompt: "> ".into(),
+                text: Some("bye".into()),
+            },
         ];
-        let script = "while printf '> '; read l; do [ \"$l\" = bye ] && exit 4; echo \"got $l\"; done";
+        let script =
+            "while printf '> '; read l; do [ \"$l\" = bye ] && exit 4; echo \"got $l\"; done";
         let e = run_pty(&sb, script, &inputs, Duration::from_secs(5));
         assert!(!e.timed_out, "{e:?}");
         assert_eq!(e.code, Some(4));
