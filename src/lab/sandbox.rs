@@ -36,6 +36,9 @@ use super::format::Input;
 pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 /// Process group of the command now running (0: none), killed on interrupt.
 static CURRENT_PGID: AtomicI32 = AtomicI32::new(0);
+/// This process is the lab host (a subreaper running one command at a time), so every
+/// other exited child is an orphan it may reap.
+static IS_HOST: AtomicBool = AtomicBool::new(false);
 
 extern "C" fn on_signal(_sig: libc::c_int) {
     INTERRUPTED.store(true, Ordering::SeqCst);
@@ -57,6 +60,7 @@ pub fn install_host_handlers() {
         }
         libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
     }
+    IS_HOST.store(true, Ordering::SeqCst);
 }
 
 /// The private directories of one lab run.
@@ -167,6 +171,11 @@ fn set_nonblocking(fd: &OwnedFd) {
 
 /// Reaps re-parented orphans without touching `keep` (std waits for that one itself).
 fn reap_orphans(keep: i32) {
+    // Elsewhere (unit tests run commands from several threads) another thread's child
+    // could be taken for an orphan.
+    if !IS_HOST.load(Ordering::SeqCst) {
+        return;
+    }
     loop {
         let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
         let r = unsafe {
@@ -253,6 +262,8 @@ pub fn run_plain(sb: &Sandbox, text: &str, timeout: Duration) -> Exec {
         }
     };
     CURRENT_PGID.store(0, Ordering::SeqCst);
+    // The handler may have killed the command before the loop looked at the flag.
+    exec.interrupted |= INTERRUPTED.load(Ordering::SeqCst);
     // Drain what was written before exit. A process the command left in the background may
     // still hold the pipe, so stop after a short quiet period instead of waiting for EOF.
     let drain_until = Instant::now() + Duration::from_millis(500);
@@ -404,6 +415,7 @@ pub fn run_pty(sb: &Sandbox, text: &str, inputs: &[Input], timeout: Duration) ->
         exited = child.wait().ok();
     }
     CURRENT_PGID.store(0, Ordering::SeqCst);
+    exec.interrupted |= INTERRUPTED.load(Ordering::SeqCst);
     exec.code = exited.map(status_code);
     exec.output = clean_transcript(&String::from_utf8_lossy(&buf));
     exec.duration = start.elapsed();
