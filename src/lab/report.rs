@@ -49,8 +49,23 @@ impl Progress for TextProgress {
                     }
                 }
             }
-            Event::StepStart { .. } | Event::Done { .. } => {}
+            Event::StepStart { index, title } => {
+                // On a terminal, show which step is running; the result line replaces it.
+                let term = console::Term::stdout();
+                if term.is_term() {
+                    let _ = term.write_str(&format!(
+                        "  {} {}: {title}",
+                        style("…").dim(),
+                        lang.step_of(*index, n)
+                    ));
+                }
+            }
+            Event::Done { .. } => {}
             Event::Step(s) => {
+                let term = console::Term::stdout();
+                if term.is_term() {
+                    let _ = term.clear_line();
+                }
                 let what = format!("{}: {}", lang.step_of(s.index, n), s.title);
                 match s.status {
                     Status::Passed => self.out(&format!(
