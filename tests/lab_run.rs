@@ -401,3 +401,42 @@ fn course_labs_are_valid() {
     assert!(out.contains("01-run"), "{out}");
     assert!(out.contains("02-exec"), "{out}");
 }
+
+#[test]
+fn a_killed_runner_still_leaves_nothing_behind() {
+    // SIGKILL cannot be caught: the host notices through PR_SET_PDEATHSIG and cleans up,
+    // temporary directory included.
+    let r = Run::new();
+    let mut child = r
+        .cmd("C", &["run", "runner-killed"])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let t = Instant::now();
+    while processes_running("sleep 27184").is_empty() {
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "the step never started"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let t = Instant::now();
+    loop {
+        let dirs = std::fs::read_dir(r.tmp.path())
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with("docklab-lab-"))
+            .count();
+        let procs = processes_mentioning(&r.tmp.path().display().to_string());
+        if dirs == 0 && procs.is_empty() && processes_running("sleep 27184").is_empty() {
+            break;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "left behind: {dirs} entries, {procs:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
