@@ -197,7 +197,8 @@ fn timeout_keeps_partial_output_and_kills_the_group() {
             "wrong_exit_code",
             "unexpected_line",
             "changed_line",
-            "timeout"
+            "timeout",
+            "changed_line"
         ]
     );
 }

@@ -271,6 +271,10 @@ impl Lang {
         self.pick("--- expected / +++ actual", "--- ожидалось / +++ получено")
     }
 
+    pub fn output_was(self) -> &'static str {
+        self.pick("output:", "вывод:")
+    }
+
     pub fn step_skipped(self) -> &'static str {
         self.pick(
             "skipped: an earlier step failed (use --keep-going to run it)",

@@ -120,6 +120,12 @@ pub fn describe_failure(lang: Lang, lab: &Lab, c: &CommandResult) -> Vec<String>
         out.push(e.clone());
     }
     let differs = c.expected != c.actual_normalized;
+    if !differs && kind == FailureKind::WrongExitCode && !c.actual.is_empty() {
+        // The output matched (or was not compared), but it usually says why the status
+        // is wrong ("sh: nano: not found"), so show it.
+        out.push(style(lang.output_was()).dim().to_string());
+        out.extend(c.actual.iter().map(|l| format!(" {l}")));
+    }
     if differs || kind == FailureKind::Timeout {
         out.push(style(lang.diff_legend()).dim().to_string());
         out.extend(diff_lines(&c.expected, &c.actual_normalized));
