@@ -549,13 +549,15 @@ fn check_semantics(steps: &[Step], err: &mut dyn FnMut(usize, Problem)) {
     }
 }
 
-/// The `*.md` files of a labs directory, sorted by name.
+/// The `*.md` files of a labs directory but `README.md`, sorted by name.
 pub fn lab_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     use anyhow::Context;
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .with_context(|| format!("cannot read the labs directory {}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "md") && p.is_file())
+        // The directory's README explains the format; it is not a lab.
+        .filter(|p| p.file_name().is_some_and(|n| n != "README.md"))
         .collect();
     files.sort();
     Ok(files)
