@@ -407,3 +407,98 @@ pub fn run_lab(
     };
     Ok(result)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cmd(expected: &[&str], code: i32) -> format::Command {
+        format::Command {
+            line: 1,
+            text: "x".into(),
+            expected: expected.iter().map(|s| s.to_string()).collect(),
+            expected_lines: (2..2 + expected.len()).collect(),
+            code,
+            inputs: Vec::new(),
+        }
+    }
+
+    fn exec(output: &str, code: i32) -> Exec {
+        Exec {
+            output: output.into(),
+            code: Some(code),
+            ..Exec::default()
+        }
+    }
+
+    #[test]
+    fn setup_blocks_check_the_status_but_not_the_output() {
+        let mut caps = Captures::new();
+        let c = cmd(&["expected"], 0);
+        let r = judge(
+            &c,
+            BlockKind::Setup,
+            false,
+            "x".into(),
+            &exec("other\n", 0),
+            &mut caps,
+        );
+        assert_eq!(r.status, Status::Passed);
+        let r = judge(
+            &c,
+            BlockKind::Setup,
+            false,
+            "x".into(),
+            &exec("expected\n", 1),
+            &mut caps,
+        );
+        assert_eq!(r.failure, Some(FailureKind::WrongExitCode));
+        let r = judge(
+            &c,
+            BlockKind::Run,
+            false,
+            "x".into(),
+            &exec("other\n", 0),
+            &mut caps,
+        );
+        assert_eq!(r.failure, Some(FailureKind::ChangedLine));
+    }
+
+    #[test]
+    fn captures_only_from_passing_commands() {
+        let mut caps = Captures::new();
+        let c = cmd(&["[ID:web]", "end"], 0);
+        let r = judge(
+            &c,
+            BlockKind::Run,
+            false,
+            "x".into(),
+            &exec("0123456789ab\nnot end\n", 0),
+            &mut caps,
+        );
+        assert_eq!(r.status, Status::Failed);
+        assert!(caps.is_empty());
+        judge(
+            &c,
+            BlockKind::Run,
+            false,
+            "x".into(),
+            &exec("0123456789ab\nend\n", 0),
+            &mut caps,
+        );
+        assert_eq!(caps["web"], "0123456789ab");
+    }
+
+    #[test]
+    fn timeout_and_interrupt_win_over_other_failures() {
+        let mut caps = Captures::new();
+        let c = cmd(&["a"], 0);
+        let mut e = exec("", 137);
+        e.timed_out = true;
+        let r = judge(&c, BlockKind::Run, false, "x".into(), &e, &mut caps);
+        assert_eq!(r.failure, Some(FailureKind::Timeout));
+        e.interrupted = true;
+        let r = judge(&c, BlockKind::Run, false, "x".into(), &e, &mut caps);
+        assert_eq!(r.status, Status::Interrupted);
+    }
+}
