@@ -496,6 +496,23 @@ pub fn ellipsis(s: &str, max: usize) -> String {
     out
 }
 
+/// `docker inspect NAME` falls back to images; `None` when there is no such image.
+pub fn inspect_value(ctx: &Ctx, name: &str) -> Option<serde_json::Value> {
+    let rec = ImageStore::open(&ctx.engine)
+        .ok()?
+        .find_record(name)
+        .ok()??;
+    Some(inspect_json(&rec))
+}
+
+/// Number of images, for `docker info`.
+pub fn image_count(ctx: &Ctx) -> usize {
+    ImageStore::open(&ctx.engine)
+        .and_then(|s| s.list())
+        .map(|l| l.len())
+        .unwrap_or(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -517,21 +534,4 @@ mod tests {
             "[\n    {\n        \"Id\": \"x\"\n    }\n]"
         );
     }
-}
-
-/// `docker inspect NAME` falls back to images; `None` when there is no such image.
-pub fn inspect_value(ctx: &Ctx, name: &str) -> Option<serde_json::Value> {
-    let rec = ImageStore::open(&ctx.engine)
-        .ok()?
-        .find_record(name)
-        .ok()??;
-    Some(inspect_json(&rec))
-}
-
-/// Number of images, for `docker info`.
-pub fn image_count(ctx: &Ctx) -> usize {
-    ImageStore::open(&ctx.engine)
-        .and_then(|s| s.list())
-        .map(|l| l.len())
-        .unwrap_or(0)
 }

@@ -186,9 +186,7 @@ fn helper_main(
                 }
             }
             let result = process_side(spec, opts, pty_sock, winsize);
-            let f = match result {
-                Err(f) => f,
-            };
+            let Err(f) = result;
             let code = fail(f);
             // SAFETY: as above.
             unsafe { libc::_exit(code) }

@@ -164,9 +164,9 @@ pub fn rename(
     }
     let _lock = engine.lock()?;
     if container.name() == new_name {
-        return Err(ContainerError::Invalid(format!(
-            "Renaming a container with the same name as its current name"
-        )));
+        return Err(ContainerError::Invalid(
+            "Renaming a container with the same name as its current name".into(),
+        ));
     }
     if let Some(other) = super::list(engine)?
         .into_iter()

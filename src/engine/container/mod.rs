@@ -158,7 +158,7 @@ pub fn list(engine: &Engine) -> Result<Vec<Container>, ContainerError> {
             Err(e) => return Err(e),
         }
     }
-    out.sort_by(|a, b| b.record.created.cmp(&a.record.created));
+    out.sort_by_key(|c| std::cmp::Reverse(c.record.created));
     Ok(out)
 }
 

@@ -67,10 +67,8 @@ pub fn start(
     } else {
         cmd.stdin(Stdio::null());
     }
-    if tty {
-        if let Some((rows, cols)) = pty::get_winsize(0).or_else(|| pty::get_winsize(1)) {
-            cmd.arg(format!("--winsize={rows}x{cols}"));
-        }
+    if tty && let Some((rows, cols)) = pty::get_winsize(0).or_else(|| pty::get_winsize(1)) {
+        cmd.arg(format!("--winsize={rows}x{cols}"));
     }
     // SAFETY: only async-signal-safe calls between fork and exec.
     unsafe {

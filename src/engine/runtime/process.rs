@@ -122,9 +122,7 @@ pub fn spawn_init(spec: &InitSpec, stdio: Option<InitStdio>) -> Result<InitChild
             if let Some((parent, _)) = socks {
                 sys::close(parent);
             }
-            let failure = match init_child(spec, stdio, socks.map(|(_, child)| child), go_r) {
-                Err(f) => f,
-            };
+            let Err(failure) = init_child(spec, stdio, socks.map(|(_, child)| child), go_r);
             let _ = sys::write_all(err_w, failure.encode().as_bytes());
             // SAFETY: leave without running the parent's atexit handlers or destructors.
             unsafe { libc::_exit(failure.code) }
@@ -264,6 +262,11 @@ pub fn resolve_user(spec: &str, passwd: &str, group: &str) -> Result<ResolvedUse
             ),
             None => (uid, 0, "/".to_string(), String::new()),
         },
+        // No user given and no passwd entry (hello-world has no /etc/passwd at all): root,
+        // with runc's default home.
+        (None, Err(_)) if spec.is_empty() || spec.starts_with(':') => {
+            (0, 0, "/".to_string(), String::new())
+        }
         (None, Err(_)) => {
             return Err(format!(
                 "unable to find user {user_part}: no matching entries in passwd file"
@@ -286,12 +289,11 @@ pub fn resolve_user(spec: &str, passwd: &str, group: &str) -> Result<ResolvedUse
     let mut groups = vec![gid];
     if !name.is_empty() && group_part.is_none() {
         for f in &groups_table {
-            if f[3].split(',').any(|m| m == name) {
-                if let Ok(g) = f[2].parse::<u32>() {
-                    if !groups.contains(&g) {
-                        groups.push(g);
-                    }
-                }
+            if f[3].split(',').any(|m| m == name)
+                && let Ok(g) = f[2].parse::<u32>()
+                && !groups.contains(&g)
+            {
+                groups.push(g);
             }
         }
     }
@@ -412,10 +414,11 @@ fn look_path(name: &str, path_env: &str) -> Result<String, StartFailure> {
     for dir in path_env.split(':') {
         let dir = if dir.is_empty() { "." } else { dir };
         let candidate = Path::new(dir).join(name);
-        if let Ok(meta) = fs::metadata(&candidate) {
-            if meta.is_file() && meta.permissions().mode() & 0o111 != 0 {
-                return Ok(candidate.display().to_string());
-            }
+        if let Ok(meta) = fs::metadata(&candidate)
+            && meta.is_file()
+            && meta.permissions().mode() & 0o111 != 0
+        {
+            return Ok(candidate.display().to_string());
         }
     }
     Err(StartFailure {
@@ -436,6 +439,13 @@ mod tests {
         let u = resolve_user("", PASSWD, GROUP).unwrap();
         assert_eq!((u.uid, u.gid, u.home.as_str()), (0, 0, "/root"));
         assert_eq!(u.groups, vec![0, 10]);
+    }
+
+    #[test]
+    fn default_user_needs_no_passwd_file() {
+        let u = resolve_user("", "", "").unwrap();
+        assert_eq!((u.uid, u.gid, u.home.as_str()), (0, 0, "/"));
+        assert!(resolve_user("root", "", "").is_err());
     }
 
     #[test]
