@@ -227,7 +227,7 @@ fn create_container(
             ctx,
             verb,
             125,
-            &format!("Error response from daemon: {other}."),
+            &format!("Error response from daemon: {other}"),
         ),
     })
 }
