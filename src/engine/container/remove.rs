@@ -17,21 +17,30 @@ pub fn remove(engine: &Engine, container: &Container, force: bool) -> Result<(),
     Ok(())
 }
 
-/// Deletes the container directory. It is first renamed into the scratch area, so other
-/// commands never see a half-deleted container.
+/// Deletes the container directory and its cgroup.
 pub fn remove_files(engine: &Engine, id: &str) -> Result<(), ContainerError> {
+    if let Some(doomed) = detach_files(engine, id)? {
+        crate::engine::runtime::cgroups::Cgroup::for_container(id).remove();
+        fs::remove_dir_all(&doomed)?;
+    }
+    Ok(())
+}
+
+/// Takes the container out of the store by renaming its directory into the scratch area,
+/// so other commands never see a half-deleted container. Returns where it went (`None`
+/// if it was already gone); the caller deletes it.
+pub fn detach_files(
+    engine: &Engine,
+    id: &str,
+) -> Result<Option<std::path::PathBuf>, ContainerError> {
     let _lock = engine.lock()?;
     let dir = engine.containers_dir().join(id);
     let doomed = engine.tmp_dir().join(format!("removing-{id}"));
     match fs::rename(&dir, &doomed) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(e.into()),
+        Ok(()) => Ok(Some(doomed)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e.into()),
     }
-    drop(_lock);
-    crate::engine::runtime::cgroups::Cgroup::for_container(id).remove();
-    fs::remove_dir_all(&doomed)?;
-    Ok(())
 }
 
 /// `docker container prune`: removes every stopped container; returns their IDs and the

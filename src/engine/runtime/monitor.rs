@@ -234,7 +234,6 @@ fn run(args: &Args) -> Result<(), StartFailure> {
         sys::close(1);
         sys::close(2);
     }
-    cgroup.remove();
     let finished = chrono::Utc::now();
     let _ = container::update_state(&engine, &record.id, |s| {
         s.status = Status::Exited;
@@ -243,10 +242,21 @@ fn run(args: &Args) -> Result<(), StartFailure> {
         s.finished_at = Some(finished);
         s.stopping = false;
     });
-    if record.host_config.auto_remove {
-        let _ = container::remove::remove_files(&engine, &record.id);
-    }
+    // `--rm`: the container leaves the store (one rename) before the client hears the exit
+    // code, so a `docker ps -a` right after never shows it; deleting its files and cgroup
+    // happens after the report, off the client's critical path.
+    let doomed = if record.host_config.auto_remove {
+        container::remove::detach_files(&engine, &record.id)
+            .ok()
+            .flatten()
+    } else {
+        None
+    };
     report(&format!("exited {code}"));
+    cgroup.remove();
+    if let Some(dir) = doomed {
+        let _ = std::fs::remove_dir_all(dir);
+    }
     Ok(())
 }
 
@@ -428,6 +438,5 @@ fn relay(
         }
     }
     log.flush();
-    let _ = log.file.sync_data();
     let _ = log.file.as_raw_fd();
 }
