@@ -35,7 +35,7 @@ fn exec_joins_the_running_container() {
     );
     assert_eq!(e.run(&["exec", "execme", "sh", "-c", "exit 9"]).code, 9);
     let r = e.run(&["exec", "execme", "nosuch"]);
-    assert_eq!(r.code, 127);
+    assert_eq!(r.code, 126);
     assert_eq!(
         r.stderr,
         "OCI runtime exec failed: exec failed: unable to start container process: exec: \"nosuch\": executable file not found in $PATH: unknown\n"
@@ -180,6 +180,6 @@ fn it_without_a_terminal_is_refused() {
     let r = e.run(&["run", "-it", "busybox", "true"]);
     assert_eq!(
         (r.code, r.stderr.as_str()),
-        (1, "docklab: the input device is not a TTY\n")
+        (1, "the input device is not a TTY\n")
     );
 }

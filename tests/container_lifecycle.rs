@@ -271,7 +271,7 @@ fn ps_flags_and_formats() {
     CONTAINER ID   IMAGE   COMMAND   CREATED   STATUS   PORTS   NAMES
     [ID]   busybox   "sleep 30"   [AGO]   Up [DURATION]   third
     [ID]   busybox   "python -m http.serv…"   [AGO]   Created   second
-    [ID]   busybox   "sh -c exit 2"   [AGO]   Exited (2) [AGO]   first
+    [ID]   busybox   "sh -c 'exit 2'"   [AGO]   Exited (2) [AGO]   first
     "#);
     assert_eq!(e.ok(&["ps", "-q"]).lines().count(), 1);
     assert_eq!(e.ok(&["ps", "-aq"]).lines().count(), 3);

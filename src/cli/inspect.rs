@@ -163,14 +163,10 @@ pub fn inspect(args: InspectArgs, ctx: &Ctx, kind: Kind) -> anyhow::Result<i32> 
             // docker/cli's inspector retries on the raw JSON with missingkey=error, so an
             // unknown field is an error there, not `<no value>`.
             let tmpl = template::parse(&template::prepare(fmt))
-                .map_err(|e| {
-                    docker_error(1, format!("Template parsing error: {}", e.go_message()))
-                })?
+                .map_err(|e| docker_error(1, e.to_string()))?
                 .missingkey_error(true);
             for v in &found {
-                let line = tmpl.render(v).map_err(|e| {
-                    docker_error(1, format!("Template parsing error: {}", e.go_message()))
-                })?;
+                let line = tmpl.render(v).map_err(|e| docker_error(1, e.to_string()))?;
                 println!("{line}");
             }
         }

@@ -63,10 +63,18 @@ pub fn status_text(c: &Container) -> String {
 /// Go's `strconv.Quote`-ish quoting Docker applies to COMMAND, after cutting it to 20
 /// characters with an ellipsis (docker/cli `formatter.Ellipsis`).
 pub fn command_text(c: &Container, no_trunc: bool) -> String {
+    // The daemon joins Path and Args, putting an argument that contains a space in single
+    // quotes (moby daemon/list.go), so `sh -c 'exit 3'` reads back as typed.
     let mut command = c.record.path.clone();
     for a in &c.record.args {
         command.push(' ');
-        command.push_str(a);
+        if a.contains(' ') {
+            command.push('\'');
+            command.push_str(a);
+            command.push('\'');
+        } else {
+            command.push_str(a);
+        }
     }
     if !no_trunc {
         command = ellipsis(&command, 20);

@@ -232,18 +232,15 @@ fn create_container(
     })
 }
 
-fn check_tty(ctx: &Ctx, args: &RunArgs) -> anyhow::Result<()> {
+fn check_tty(args: &RunArgs) -> anyhow::Result<()> {
     if args.tty && args.interactive && !crate::engine::runtime::pty::is_tty(0) {
-        return Err(docker_error(
-            1,
-            format!("{}: the input device is not a TTY", ctx.program),
-        ));
+        return Err(docker_error(1, "the input device is not a TTY".to_string()));
     }
     Ok(())
 }
 
 pub fn run(args: RunArgs, ctx: &Ctx) -> anyhow::Result<i32> {
-    check_tty(ctx, &args)?;
+    check_tty(&args)?;
     let record = create_container(ctx, &args, "run")?;
     let c = container::load(&ctx.engine, &record.id)
         .map_err(|e| run_error(ctx, "run", 125, &e.to_string()))?;
@@ -350,7 +347,9 @@ pub fn exec(args: ExecArgs, ctx: &Ctx) -> anyhow::Result<i32> {
     match container::exec::exec(&c, &opts) {
         Ok(code) => Ok(code),
         Err(ContainerError::Start(f)) => Err(docker_error(
-            f.code,
+            // Docker's daemon answers every failed exec start with 126, "not found" included
+            // (observed with dockerd 20.10; moby maps it to 127 only in its API docs).
+            126,
             format!(
                 "OCI runtime exec failed: exec failed: unable to start container process: {}: unknown",
                 f.message

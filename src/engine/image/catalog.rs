@@ -36,7 +36,7 @@ pub const DEFAULT_CACHE: &str = "/var/cache/docklab/catalog";
 /// Environment variable overriding [`DEFAULT_CACHE`].
 pub const CACHE_ENV: &str = "DOCKLAB_CATALOG_CACHE";
 /// Bumped when the way recipes are turned into layers changes, to invalidate old caches.
-const BUILDER_VERSION: &str = "docklab-catalog-1";
+const BUILDER_VERSION: &str = "docklab-catalog-2";
 
 /// The recipes, compiled in so an installed binary needs no fixture directory.
 const RECIPES: &[(&str, &str)] = &[

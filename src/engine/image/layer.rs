@@ -298,7 +298,14 @@ impl LayerBuilder {
             }
             Entry::Hardlink { target } => {
                 h.set_entry_type(tar::EntryType::Link);
-                h.set_mode(0o644);
+                // A hardlink shares its target's inode, and Docker's extractor (moby
+                // pkg/archive) chmods the path to the header's mode: a link header must
+                // carry the target's mode or it strips the target's execute bits.
+                let mode = match self.entries.get(target) {
+                    Some(Entry::File { mode, .. }) => *mode,
+                    _ => 0o644,
+                };
+                h.set_mode(mode);
                 tar.append_link(&mut h, path, target)
             }
             Entry::Whiteout => {
@@ -982,5 +989,36 @@ mod tests {
         let (dir, r) = unpack(&gz.finish().unwrap());
         r.unwrap();
         assert_eq!(fs::read(dir.path().join("root/a")).unwrap(), b"hello");
+    }
+
+    // Ensure a hardlink header carries its target's mode: Docker chmods the extracted
+    // path to it, so 0644 here made busybox's applets unexecutable under real Docker.
+    #[test]
+    fn hardlink_headers_carry_the_target_mode() {
+        let mut b = LayerBuilder::new(0);
+        b.file("/bin/busybox", 0o755, Content::Bytes(b"x".to_vec()))
+            .unwrap();
+        b.hardlink("/bin/sh", "/bin/busybox").unwrap();
+        let (tar_bytes, _) = b.write(Vec::new()).unwrap();
+        let mut archive = tar::Archive::new(tar_bytes.as_slice());
+        let modes: Vec<(String, u32)> = archive
+            .entries()
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                (
+                    e.path().unwrap().display().to_string(),
+                    e.header().mode().unwrap(),
+                )
+            })
+            .filter(|(p, _)| p.starts_with("bin/") && p != "bin/")
+            .collect();
+        assert_eq!(
+            modes,
+            vec![
+                ("bin/busybox".to_string(), 0o755),
+                ("bin/sh".to_string(), 0o755)
+            ]
+        );
     }
 }
