@@ -4,8 +4,10 @@ use std::io::Write;
 
 use clap::{Args, Subcommand};
 
+use super::format::ellipsis;
 use super::format::table::docker_table;
 use super::format::units::{ago, human_size};
+use super::inspect::to_docker_json;
 use super::{Ctx, docker_error};
 use crate::engine::image::digest::short_id;
 use crate::engine::image::reference::Reference;
@@ -348,15 +350,6 @@ pub fn inspect(args: InspectArgs, ctx: &Ctx) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-/// Go's `json.MarshalIndent(v, "", "    ")`.
-pub fn to_docker_json(v: &serde_json::Value) -> String {
-    let mut buf = Vec::new();
-    let fmt = serde_json::ser::PrettyFormatter::with_indent(b"    ");
-    let mut ser = serde_json::Serializer::with_formatter(&mut buf, fmt);
-    serde::Serialize::serialize(v, &mut ser).expect("JSON value serialises");
-    String::from_utf8(buf).expect("JSON is UTF-8")
-}
-
 /// The `docker image inspect` object for one image.
 pub fn inspect_json(rec: &ImageRecord) -> serde_json::Value {
     use serde_json::{Value, json};
@@ -483,17 +476,6 @@ pub fn history(args: HistoryArgs, ctx: &Ctx) -> anyhow::Result<i32> {
     }
     write!(out, "{}", docker_table(&text))?;
     Ok(0)
-}
-
-/// docker/cli `stringutils.Ellipsis`: at most `max` characters, the last one `…`.
-pub fn ellipsis(s: &str, max: usize) -> String {
-    let chars: Vec<char> = s.chars().collect();
-    if chars.len() <= max {
-        return s.to_string();
-    }
-    let mut out: String = chars[..max - 1].iter().collect();
-    out.push('…');
-    out
 }
 
 /// `docker inspect NAME` falls back to images; `None` when there is no such image.

@@ -109,7 +109,7 @@ fn system_cpu_ns() -> u64 {
     total * (1_000_000_000 / clock_ticks())
 }
 
-fn host_memory() -> u64 {
+pub fn host_memory() -> u64 {
     fs::read_to_string("/proc/meminfo")
         .unwrap_or_default()
         .lines()

@@ -4,7 +4,7 @@
 use clap::Args;
 use serde_json::json;
 
-use super::format::{table, template, units};
+use super::format::{ellipsis, table, template, units};
 use super::{Ctx, docker_error};
 use crate::engine::container::{self, Container, Status, remove::dir_size};
 
@@ -80,16 +80,6 @@ pub fn command_text(c: &Container, no_trunc: bool) -> String {
         command = ellipsis(&command, 20);
     }
     format!("\"{}\"", command.replace('\\', "\\\\").replace('"', "\\\""))
-}
-
-pub fn ellipsis(s: &str, max: usize) -> String {
-    let chars: Vec<char> = s.chars().collect();
-    if chars.len() <= max {
-        return s.to_string();
-    }
-    let mut out: String = chars[..max - 1].iter().collect();
-    out.push('…');
-    out
 }
 
 /// PORTS: exposed but unpublished ports read `80/tcp` (publishing comes with networking).

@@ -65,18 +65,7 @@ pub fn info(ctx: &Ctx) -> anyhow::Result<i32> {
         .filter(|c| c.state.status == container::Status::Paused)
         .count();
     let images = super::image::image_count(ctx);
-    let mem: u64 = std::fs::read_to_string("/proc/meminfo")
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix("MemTotal:")?
-                .trim()
-                .trim_end_matches("kB")
-                .trim()
-                .parse()
-                .ok()
-        })
-        .unwrap_or(0);
+    let mem = super::procinfo::host_memory();
     let os = std::fs::read_to_string("/etc/os-release")
         .unwrap_or_default()
         .lines()
@@ -105,7 +94,7 @@ pub fn info(ctx: &Ctx) -> anyhow::Result<i32> {
         std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1),
-        units::bytes_size(mem * 1024),
+        units::bytes_size(mem),
         ctx.engine.root.display(),
         v = env!("CARGO_PKG_VERSION"),
     );

@@ -123,19 +123,7 @@ pub fn exec(container: &Container, opts: &ExecOptions) -> Result<i32, ContainerE
         relay_pty(master, opts.interactive);
         sys::close(master);
     }
-    Ok(wait_code(helper))
-}
-
-fn wait_code(pid: nix::unistd::Pid) -> i32 {
-    use nix::sys::wait::{WaitStatus, waitpid};
-    loop {
-        match waitpid(pid, None) {
-            Ok(WaitStatus::Exited(_, code)) => return code,
-            Ok(WaitStatus::Signaled(_, sig, _)) => return 128 + sig as i32,
-            Ok(_) | Err(nix::errno::Errno::EINTR) => continue,
-            Err(_) => return 126,
-        }
-    }
+    Ok(sys::wait_exit_code(helper.as_raw(), 126))
 }
 
 /// The forked helper: join, fork the process, wait for it, exit with its code.
@@ -201,7 +189,7 @@ fn helper_main(
                 // leave at once, so no copy of the client's stdout keeps a reader waiting.
                 return 0;
             }
-            wait_code(child)
+            sys::wait_exit_code(child.as_raw(), 126)
         }
     }
 }
@@ -248,27 +236,11 @@ fn relay_pty(master: RawFd, interactive: bool) {
     let mut buf = vec![0u8; 16 * 1024];
     let mut stdin_open = interactive;
     loop {
-        let mut pfds = vec![libc::pollfd {
-            fd: master,
-            events: libc::POLLIN,
-            revents: 0,
-        }];
-        if stdin_open {
-            pfds.push(libc::pollfd {
-                fd: 0,
-                events: libc::POLLIN,
-                revents: 0,
-            });
-        }
-        // SAFETY: valid pollfd array.
-        let rc = unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, -1) };
-        if rc < 0 {
-            if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
-                continue;
-            }
+        let watched: &[RawFd] = if stdin_open { &[master, 0] } else { &[master] };
+        let Ok(ready) = sys::poll_readable(watched) else {
             break;
-        }
-        if stdin_open && pfds[1].revents != 0 {
+        };
+        if stdin_open && ready[1] {
             match sys::read(0, &mut buf) {
                 Ok(n) if n > 0 => {
                     let _ = sys::write_all(master, &buf[..n]);
@@ -276,7 +248,7 @@ fn relay_pty(master: RawFd, interactive: bool) {
                 _ => stdin_open = false,
             }
         }
-        if pfds[0].revents != 0 {
+        if ready[0] {
             match sys::read(master, &mut buf) {
                 Ok(n) if n > 0 => {
                     let _ = sys::write_all(1, &buf[..n]);

@@ -225,7 +225,7 @@ fn run(args: &Args) -> Result<(), StartFailure> {
         child.pty_master.is_some(),
     );
 
-    let code = wait_exit(child.pid);
+    let code = sys::wait_exit_code(child.pid, 137);
     if let Some(m) = child.pty_master {
         sys::close(m);
     }
@@ -289,20 +289,6 @@ fn drop_startup_pages() {
         };
         // SAFETY: the range is one of our own read-only text mappings.
         unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED) };
-    }
-}
-
-/// waitpid for the init; a signal death becomes 128 + signal, as shells and Docker report it.
-fn wait_exit(pid: i32) -> i32 {
-    use nix::sys::wait::{WaitStatus, waitpid};
-    loop {
-        match waitpid(nix::unistd::Pid::from_raw(pid), None) {
-            Ok(WaitStatus::Exited(_, code)) => return code,
-            Ok(WaitStatus::Signaled(_, sig, _)) => return 128 + sig as i32,
-            Ok(_) => continue,
-            Err(nix::errno::Errno::EINTR) => continue,
-            Err(_) => return 137,
-        }
     }
 }
 
@@ -375,30 +361,14 @@ fn relay(
     let mut client_gone = !attached;
     let mut buf = vec![0u8; 32 * 1024];
     while !open.is_empty() {
-        let mut pfds: Vec<libc::pollfd> = open
-            .iter()
-            .map(|&(fd, _, _)| libc::pollfd {
-                fd,
-                events: libc::POLLIN,
-                revents: 0,
-            })
-            .collect();
+        let mut watched: Vec<RawFd> = open.iter().map(|&(fd, _, _)| fd).collect();
         if stdin_open {
-            pfds.push(libc::pollfd {
-                fd: 0,
-                events: libc::POLLIN,
-                revents: 0,
-            });
+            watched.push(0);
         }
-        // SAFETY: pfds is a valid array of pollfd.
-        let rc = unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, -1) };
-        if rc < 0 {
-            if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
-                continue;
-            }
+        let Ok(ready) = sys::poll_readable(&watched) else {
             break;
-        }
-        if stdin_open && pfds.last().is_some_and(|p| p.revents != 0) {
+        };
+        if stdin_open && ready.last() == Some(&true) {
             let target = stdin_target.unwrap_or(-1);
             match sys::read(0, &mut buf) {
                 Ok(n) if n > 0 => {
@@ -416,7 +386,7 @@ fn relay(
         }
         let mut closed = Vec::new();
         for (i, &(fd, out_fd, stream)) in open.iter().enumerate() {
-            if pfds[i].revents == 0 {
+            if !ready[i] {
                 continue;
             }
             match sys::read(fd, &mut buf) {
