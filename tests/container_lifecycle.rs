@@ -416,3 +416,40 @@ fn top_and_stats_read_the_cgroup() {
     let r = e.run(&["top", "topper"]);
     assert!(r.stderr.contains("is not running"), "{}", r.stderr);
 }
+
+#[test]
+fn start_attach_streams_output_and_returns_the_exit_code() {
+    let e = TestEngine::new().with_busybox();
+    e.ok(&[
+        "create",
+        "--name",
+        "once",
+        "busybox",
+        "sh",
+        "-c",
+        "echo attached; exit 5",
+    ]);
+    let r = e.run(&["start", "-a", "once"]);
+    assert_eq!((r.code, r.stdout.as_str()), (5, "attached\n"));
+    // Without -a, start only echoes the name; the output goes to the log.
+    assert_eq!(e.ok(&["start", "once"]), "once\n");
+    assert!(eventually(5, || e.state_of("once") == "exited"));
+    assert_eq!(e.ok(&["logs", "once"]), "attached\nattached\n");
+    // -i forwards stdin to a container created with -i.
+    e.ok(&["create", "-i", "--name", "cat", "busybox", "cat"]);
+    let mut child = e
+        .command(&["start", "-a", "-i", "cat"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"piped in\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "piped in\n");
+}
