@@ -114,3 +114,20 @@ fn version_and_info_describe_the_engine() {
         "{info}"
     );
 }
+
+#[test]
+fn without_root_the_engine_says_so() {
+    common::require_root();
+    use std::os::unix::process::CommandExt;
+    let out = std::process::Command::new(common::docklab_bin())
+        .args(["--root", "/nonexistent/docklab", "ps"])
+        .uid(65534)
+        .gid(65534)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "docklab: the engine needs root (namespaces, mounts, cgroups): run it with sudo\n"
+    );
+}

@@ -136,6 +136,18 @@ pub fn main() -> ExitCode {
         eprintln!("docker: 'lab' is not a docker command.\nSee 'docker --help'");
         return exit(1);
     }
+    // The engine needs namespaces, mounts and cgroups; say so plainly instead of failing
+    // later with EPERM from unshare(2). The lab runner checks for itself.
+    let needs_root = !matches!(
+        cli.command,
+        Command::Lab(_) | Command::Container(container::ContainerVerb::Version(_))
+    );
+    if needs_root && !nix::unistd::geteuid().is_root() {
+        eprintln!(
+            "{program}: the engine needs root (namespaces, mounts, cgroups): run it with sudo"
+        );
+        return exit(1);
+    }
     let ctx = match Ctx::new(cli.root.clone(), &program) {
         Ok(ctx) => ctx,
         Err(err) => {
