@@ -9,8 +9,25 @@ use clap::{Args, Subcommand};
 use super::{Ctx, docker_error, format::units};
 use crate::engine::container::{self, Container, ContainerError, lifecycle, logs, remove};
 
+/// The top-level container verbs: the shared lifecycle verbs plus `ps`, `container`,
+/// `version` and `info`.
 #[derive(Debug, Subcommand)]
 pub enum ContainerVerb {
+    #[command(flatten)]
+    Lifecycle(LifecycleVerb),
+    /// List containers
+    Ps(super::ps::PsArgs),
+    /// Manage containers
+    Container(ContainerArgs),
+    /// Show the Docker version information
+    Version(super::system::VersionArgs),
+    /// Display system-wide information
+    Info,
+}
+
+/// Verbs Docker offers both at the top level (`docker stop`) and under `docker container`.
+#[derive(Debug, Subcommand)]
+pub enum LifecycleVerb {
     /// Create and run a new container from an image
     Run(super::run::RunArgs),
     /// Create a new container
@@ -33,8 +50,6 @@ pub enum ContainerVerb {
     Rm(RmArgs),
     /// Rename a container
     Rename(RenameArgs),
-    /// List containers
-    Ps(super::ps::PsArgs),
     /// Fetch the logs of a container
     Logs(LogsArgs),
     /// Display the running processes of a container
@@ -45,12 +60,6 @@ pub enum ContainerVerb {
     Wait(Targets),
     /// Return low-level information on Docker objects
     Inspect(super::inspect::InspectArgs),
-    /// Manage containers
-    Container(ContainerArgs),
-    /// Show the Docker version information
-    Version(super::system::VersionArgs),
-    /// Display system-wide information
-    Info,
 }
 
 #[derive(Debug, Args)]
@@ -59,6 +68,7 @@ pub struct ContainerArgs {
     pub command: ContainerCommand,
 }
 
+/// `docker container …`: the lifecycle verbs plus `ls` and `prune`.
 #[derive(Debug, Subcommand)]
 pub enum ContainerCommand {
     /// List containers
@@ -66,39 +76,8 @@ pub enum ContainerCommand {
     Ls(super::ps::PsArgs),
     /// Remove all stopped containers
     Prune(PruneArgs),
-    /// Create and run a new container from an image
-    Run(super::run::RunArgs),
-    /// Create a new container
-    Create(super::run::RunArgs),
-    /// Start one or more stopped containers
-    Start(super::run::StartArgs),
-    /// Execute a command in a running container
-    Exec(super::run::ExecArgs),
-    /// Stop one or more running containers
-    Stop(StopArgs),
-    /// Restart one or more containers
-    Restart(StopArgs),
-    /// Kill one or more running containers
-    Kill(KillArgs),
-    /// Pause all processes within one or more containers
-    Pause(Targets),
-    /// Unpause all processes within one or more containers
-    Unpause(Targets),
-    /// Remove one or more containers
-    #[command(alias = "remove")]
-    Rm(RmArgs),
-    /// Rename a container
-    Rename(RenameArgs),
-    /// Fetch the logs of a container
-    Logs(LogsArgs),
-    /// Display the running processes of a container
-    Top(TopArgs),
-    /// Display a live stream of container(s) resource usage statistics
-    Stats(StatsArgs),
-    /// Block until one or more containers stop, then print their exit codes
-    Wait(Targets),
-    /// Display detailed information on one or more containers
-    Inspect(super::inspect::InspectArgs),
+    #[command(flatten)]
+    Lifecycle(LifecycleVerb),
 }
 
 #[derive(Debug, Args)]
@@ -198,47 +177,44 @@ pub struct StatsArgs {
 
 /// One `match` from verb to handler.
 pub fn dispatch(verb: ContainerVerb, ctx: &Ctx) -> anyhow::Result<i32> {
-    use super::{inspect, ps, run, system};
+    use super::{inspect, ps, system};
     match verb {
-        ContainerVerb::Run(a) => run::run(a, ctx),
-        ContainerVerb::Create(a) => run::create(a, ctx),
-        ContainerVerb::Start(a) => run::start(a, ctx),
-        ContainerVerb::Exec(a) => run::exec(a, ctx),
-        ContainerVerb::Stop(a) => stop(a, ctx),
-        ContainerVerb::Restart(a) => restart(a, ctx),
-        ContainerVerb::Kill(a) => kill(a, ctx),
-        ContainerVerb::Pause(a) => pause(a, ctx, true),
-        ContainerVerb::Unpause(a) => pause(a, ctx, false),
-        ContainerVerb::Rm(a) => rm(a, ctx),
-        ContainerVerb::Rename(a) => rename(a, ctx),
+        ContainerVerb::Lifecycle(v) => lifecycle(v, ctx, inspect::Kind::Any),
         ContainerVerb::Ps(a) => ps::ps(a, ctx),
-        ContainerVerb::Logs(a) => logs(a, ctx),
-        ContainerVerb::Top(a) => top(a, ctx),
-        ContainerVerb::Stats(a) => stats(a, ctx),
-        ContainerVerb::Wait(a) => wait(a, ctx),
-        ContainerVerb::Inspect(a) => inspect::inspect(a, ctx, inspect::Kind::Any),
         ContainerVerb::Container(a) => match a.command {
             ContainerCommand::Ls(a) => ps::ps(a, ctx),
             ContainerCommand::Prune(a) => prune(a, ctx),
-            ContainerCommand::Run(a) => run::run(a, ctx),
-            ContainerCommand::Create(a) => run::create(a, ctx),
-            ContainerCommand::Start(a) => run::start(a, ctx),
-            ContainerCommand::Exec(a) => run::exec(a, ctx),
-            ContainerCommand::Stop(a) => stop(a, ctx),
-            ContainerCommand::Restart(a) => restart(a, ctx),
-            ContainerCommand::Kill(a) => kill(a, ctx),
-            ContainerCommand::Pause(a) => pause(a, ctx, true),
-            ContainerCommand::Unpause(a) => pause(a, ctx, false),
-            ContainerCommand::Rm(a) => rm(a, ctx),
-            ContainerCommand::Rename(a) => rename(a, ctx),
-            ContainerCommand::Logs(a) => logs(a, ctx),
-            ContainerCommand::Top(a) => top(a, ctx),
-            ContainerCommand::Stats(a) => stats(a, ctx),
-            ContainerCommand::Wait(a) => wait(a, ctx),
-            ContainerCommand::Inspect(a) => inspect::inspect(a, ctx, inspect::Kind::Container),
+            // `docker container inspect` looks at containers only.
+            ContainerCommand::Lifecycle(v) => lifecycle(v, ctx, inspect::Kind::Container),
         },
         ContainerVerb::Version(a) => system::version(a, ctx),
         ContainerVerb::Info => system::info(ctx),
+    }
+}
+
+fn lifecycle(
+    verb: LifecycleVerb,
+    ctx: &Ctx,
+    inspect_kind: super::inspect::Kind,
+) -> anyhow::Result<i32> {
+    use super::{inspect, run};
+    match verb {
+        LifecycleVerb::Run(a) => run::run(a, ctx),
+        LifecycleVerb::Create(a) => run::create(a, ctx),
+        LifecycleVerb::Start(a) => run::start(a, ctx),
+        LifecycleVerb::Exec(a) => run::exec(a, ctx),
+        LifecycleVerb::Stop(a) => stop(a, ctx),
+        LifecycleVerb::Restart(a) => restart(a, ctx),
+        LifecycleVerb::Kill(a) => kill(a, ctx),
+        LifecycleVerb::Pause(a) => pause(a, ctx, true),
+        LifecycleVerb::Unpause(a) => pause(a, ctx, false),
+        LifecycleVerb::Rm(a) => rm(a, ctx),
+        LifecycleVerb::Rename(a) => rename(a, ctx),
+        LifecycleVerb::Logs(a) => logs(a, ctx),
+        LifecycleVerb::Top(a) => top(a, ctx),
+        LifecycleVerb::Stats(a) => stats(a, ctx),
+        LifecycleVerb::Wait(a) => wait(a, ctx),
+        LifecycleVerb::Inspect(a) => inspect::inspect(a, ctx, inspect_kind),
     }
 }
 
