@@ -346,11 +346,8 @@ fn prune(args: PruneArgs, ctx: &Ctx) -> anyhow::Result<i32> {
             return Ok(0);
         }
     }
-    let (removed, reclaimed) = {
-        let _lock = ctx.engine.lock()?;
-        drop(_lock);
-        remove::prune(&ctx.engine).map_err(|e| docker_error(1, daemon_error(&e)))?
-    };
+    let (removed, reclaimed) =
+        { remove::prune(&ctx.engine).map_err(|e| docker_error(1, daemon_error(&e)))? };
     let mut out = String::new();
     if !removed.is_empty() {
         out.push_str("Deleted Containers:\n");

@@ -61,7 +61,6 @@ fn send(engine: &Engine, container: &Container, signal: i32) -> Result<(), Conta
     if pid <= 0 {
         return Err(ContainerError::NotRunning(container.record.id.clone()));
     }
-    super::update_state(engine, &container.record.id, |s| s.stopping = true)?;
     // SAFETY: kill with integer arguments.
     unsafe { libc::kill(pid, signal) };
     if container.state.status == Status::Paused {

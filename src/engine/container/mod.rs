@@ -40,8 +40,6 @@ pub enum ContainerError {
     InvalidName(String),
     #[error("Container {0} is not running")]
     NotRunning(String),
-    #[error("Container {0} is paused, unpause the container before stopping or killing")]
-    Paused(String),
     #[error("Container {0} is already paused")]
     AlreadyPaused(String),
     #[error("Container {0} is not paused")]

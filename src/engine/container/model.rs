@@ -105,7 +105,4 @@ pub struct State {
     pub finished_at: Option<DateTime<Utc>>,
     /// The monitor process that owns the running container.
     pub monitor_pid: i32,
-    /// Set by `stop`/`kill` so the monitor knows the exit was requested.
-    #[serde(default)]
-    pub stopping: bool,
 }

@@ -5,7 +5,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::RawFd;
 use std::path::PathBuf;
 
 use super::cgroups::Cgroup;
@@ -200,7 +200,6 @@ fn run(args: &Args) -> Result<(), StartFailure> {
         s.started_at = Some(now);
         s.finished_at = None;
         s.monitor_pid = my_pid;
-        s.stopping = false;
     });
     report(&format!("started {}", child.pid));
     drop_startup_pages();
@@ -240,7 +239,6 @@ fn run(args: &Args) -> Result<(), StartFailure> {
         s.pid = 0;
         s.exit_code = code;
         s.finished_at = Some(finished);
-        s.stopping = false;
     });
     // `--rm`: the container leaves the store (one rename) before the client hears the exit
     // code, so a `docker ps -a` right after never shows it; deleting its files and cgroup
@@ -408,5 +406,4 @@ fn relay(
         }
     }
     log.flush();
-    let _ = log.file.as_raw_fd();
 }
