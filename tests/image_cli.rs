@@ -533,3 +533,45 @@ fn rmi_force_keeps_layers_a_stopped_container_mounts_and_prune_removes_dangling(
     assert!(out.contains("\nTotal reclaimed space: 1.99MB\n"), "{out}");
     assert_eq!(ok(r.path(), &["images", "-q"]), "");
 }
+
+// Ensure --format works on images and image inspect as with docker/cli (checked side by
+// side against dockerd 20.10 with the same image loaded).
+#[test]
+fn images_and_image_inspect_take_go_templates() {
+    let r = root();
+    ok(r.path(), &["pull", "busybox"]);
+    ok(r.path(), &["tag", "busybox", "mybox:v1"]);
+    let out = ok(
+        r.path(),
+        &["images", "--format", "{{.Repository}}:{{.Tag}} {{.Size}}"],
+    );
+    let mut lines: Vec<&str> = out.lines().collect();
+    lines.sort();
+    assert_eq!(lines, vec!["busybox:latest 1.98MB", "mybox:v1 1.98MB"]);
+    let table = ok(
+        r.path(),
+        &["images", "--format", "table {{.Repository}}\t{{.ID}}"],
+    );
+    assert!(table.starts_with("REPOSITORY   IMAGE ID\n"), "{table}");
+    let out = ok(
+        r.path(),
+        &[
+            "image",
+            "inspect",
+            "-f",
+            "{{.Os}}/{{.Architecture}} {{json .Config.Cmd}} {{.RootFS.Type}} {{len .RootFS.Layers}}",
+            "busybox",
+        ],
+    );
+    assert_eq!(out, "linux/amd64 [\"sh\"] layers 1\n");
+    let bad = docklab(
+        r.path(),
+        &["image", "inspect", "-f", "{{.Nope}}", "busybox"],
+    );
+    assert_eq!(bad.code, 1);
+    assert!(
+        bad.stderr.contains("map has no entry for key \"Nope\""),
+        "{}",
+        bad.stderr
+    );
+}

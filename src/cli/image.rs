@@ -28,8 +28,27 @@ pub struct ImagesArgs {
     /// Show digests
     #[arg(long)]
     pub digests: bool,
+    /// Format output using a custom template
+    #[arg(long)]
+    pub format: Option<String>,
     /// Only images of this repository (`busybox`, `python:3.5`)
     pub repository: Option<String>,
+}
+
+/// Column titles for `images --format 'table …'` (docker/cli formatter/image.go).
+fn image_header(field: &str) -> Option<String> {
+    let h = match field {
+        "ID" => "IMAGE ID",
+        "Repository" => "REPOSITORY",
+        "Tag" => "TAG",
+        "Digest" => "DIGEST",
+        "CreatedSince" => "CREATED",
+        "CreatedAt" => "CREATED AT",
+        "Size" => "SIZE",
+        "Containers" => "CONTAINERS",
+        _ => return None,
+    };
+    Some(h.to_string())
 }
 
 #[derive(Debug, Args)]
@@ -154,6 +173,7 @@ pub fn images(args: ImagesArgs, ctx: &Ctx) -> anyhow::Result<i32> {
         )
     });
     let mut rows: Vec<[String; 6]> = Vec::new();
+    let mut values: Vec<serde_json::Value> = Vec::new();
     for rec in &list {
         let id = if args.no_trunc {
             rec.image.id.clone()
@@ -186,6 +206,16 @@ pub fn images(args: ImagesArgs, ctx: &Ctx) -> anyhow::Result<i32> {
             {
                 continue;
             }
+            values.push(serde_json::json!({
+                "ID": id,
+                "Repository": repo,
+                "Tag": tag,
+                "Digest": digest,
+                "CreatedSince": created,
+                "CreatedAt": rec.image.created.format("%Y-%m-%d %H:%M:%S +0000 UTC").to_string(),
+                "Size": size,
+                "Containers": "N/A",
+            }));
             rows.push([
                 repo,
                 tag,
@@ -197,6 +227,16 @@ pub fn images(args: ImagesArgs, ctx: &Ctx) -> anyhow::Result<i32> {
         }
     }
     let mut out = std::io::stdout().lock();
+    if let Some(fmt) = args
+        .format
+        .as_deref()
+        .filter(|f| !f.is_empty() && *f != "table")
+    {
+        let text = super::format::template::render_list(fmt, &values, &image_header)
+            .map_err(|e| docker_error(1, e.to_string()))?;
+        write!(out, "{text}")?;
+        return Ok(0);
+    }
     if args.quiet {
         for r in rows {
             writeln!(out, "{}", r[3])?;
@@ -329,9 +369,6 @@ pub fn prune(args: PruneArgs, ctx: &Ctx) -> anyhow::Result<i32> {
 
 /// `docker image inspect`: a JSON array in Docker's shape, 4-space indented.
 pub fn inspect(args: InspectArgs, ctx: &Ctx) -> anyhow::Result<i32> {
-    if args.format.is_some() {
-        anyhow::bail!("--format is not supported yet for image inspect");
-    }
     let store = store(ctx)?;
     let mut found = Vec::new();
     let mut missing = Vec::new();
@@ -342,7 +379,22 @@ pub fn inspect(args: InspectArgs, ctx: &Ctx) -> anyhow::Result<i32> {
         }
     }
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{}", to_docker_json(&serde_json::Value::Array(found)))?;
+    match args.format.as_deref() {
+        Some(fmt) => {
+            // As for containers: docker/cli retries on the raw JSON with missingkey=error.
+            let tmpl = super::format::template::parse(&super::format::template::prepare(fmt))
+                .map_err(|e| docker_error(1, e.to_string()))?
+                .missingkey_error(true);
+            for v in &found {
+                writeln!(
+                    out,
+                    "{}",
+                    tmpl.render(v).map_err(|e| docker_error(1, e.to_string()))?
+                )?;
+            }
+        }
+        None => writeln!(out, "{}", to_docker_json(&serde_json::Value::Array(found)))?,
+    }
     if let Some(m) = missing.first() {
         out.flush()?;
         return Err(docker_error(1, format!("Error: No such image: {m}")));
