@@ -201,6 +201,12 @@ fn run(args: &Args) -> Result<(), StartFailure> {
         s.finished_at = None;
         s.monitor_pid = my_pid;
     });
+    // Hold the container's mount namespace open. When the init exits it would otherwise
+    // drop the last reference and tear every container mount down on its own exit path,
+    // which waits for an RCU grace period (namespace_unlock → synchronize_rcu) before the
+    // exit is even reported. With our reference the teardown happens when we close it,
+    // after the client has its exit code.
+    let held_mount_ns = std::fs::File::open(format!("/proc/{}/ns/mnt", child.pid)).ok();
     report(&format!("started {}", child.pid));
     drop_startup_pages();
 
@@ -251,6 +257,7 @@ fn run(args: &Args) -> Result<(), StartFailure> {
         None
     };
     report(&format!("exited {code}"));
+    drop(held_mount_ns);
     cgroup.remove();
     if let Some(dir) = doomed {
         let _ = std::fs::remove_dir_all(dir);
