@@ -112,33 +112,53 @@ fn on_terminal(e: &TestEngine, args: &[&str], steps: &[(&str, &str)]) -> (i32, S
     };
     let mut seen = String::new();
     let mut buf = [0u8; 4096];
-    let mut read_until = |file: &mut std::fs::File, seen: &mut String, needle: &str| {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        while !seen.contains(needle) && std::time::Instant::now() < deadline {
-            let mut pfd = libc::pollfd {
-                fd: file.as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
-            };
-            if unsafe { libc::poll(&mut pfd, 1, 100) } > 0 {
-                match file.read(&mut buf) {
-                    Ok(n) if n > 0 => seen.push_str(&String::from_utf8_lossy(&buf[..n])),
-                    _ => break,
+    // Waits until `needle` shows up after byte `from` of the transcript; returns where it ends.
+    let mut read_until =
+        |file: &mut std::fs::File, seen: &mut String, from: usize, needle: &str| {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            loop {
+                if let Some(at) = seen.get(from..).and_then(|rest| rest.find(needle)) {
+                    return Some(from + at + needle.len());
+                }
+                if std::time::Instant::now() >= deadline {
+                    return None;
+                }
+                let mut pfd = libc::pollfd {
+                    fd: file.as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                };
+                if unsafe { libc::poll(&mut pfd, 1, 100) } > 0 {
+                    match file.read(&mut buf) {
+                        Ok(n) if n > 0 => seen.push_str(&String::from_utf8_lossy(&buf[..n])),
+                        _ => return None,
+                    }
                 }
             }
-        }
-    };
+        };
+    let mut cursor = 0;
     for (wait_for, typed) in steps {
-        read_until(&mut file, &mut seen, wait_for);
-        assert!(
-            seen.contains(wait_for),
-            "never saw {wait_for:?}; terminal showed:\n{seen}"
-        );
+        if let Some(process) = wait_for.strip_prefix('@') {
+            // `@NAME:PROC`: wait until PROC runs in container NAME, so a key typed next
+            // reaches it and not the shell that is still starting it.
+            let (name, proc_name) = process.split_once(':').unwrap();
+            let running =
+                common::eventually(10, || e.run(&["exec", name, "pidof", proc_name]).code == 0);
+            assert!(
+                running,
+                "{proc_name} never started; terminal showed:\n{seen}"
+            );
+        } else {
+            match read_until(&mut file, &mut seen, cursor, wait_for) {
+                Some(end) => cursor = end,
+                None => panic!("never saw {wait_for:?}; terminal showed:\n{seen}"),
+            }
+        }
         file.write_all(typed.as_bytes()).unwrap();
     }
     let status = child.wait().unwrap();
-    // Drain what is left.
-    read_until(&mut file, &mut seen, "\u{0}");
+    // Drain what is left, up to end of file.
+    read_until(&mut file, &mut seen, 0, "\u{0}");
     (status.code().unwrap_or(-1), seen)
 }
 
@@ -147,12 +167,15 @@ fn run_it_gives_a_real_terminal_and_ctrl_c_reaches_the_container() {
     let e = TestEngine::new().with_busybox();
     let (code, screen) = on_terminal(
         &e,
-        &["run", "--rm", "-it", "busybox", "sh"],
+        &["run", "--rm", "-it", "--name", "ttyrun", "busybox", "sh"],
         &[
             ("# ", "tty; echo cols=$(stty size)\r"),
             ("/dev/pts/0", "sleep 100\r"),
             // Ctrl-C travels as a byte through the pty and interrupts sleep, not the client.
-            ("sleep 100", "\u{3}"),
+            ("@ttyrun:sleep", "\u{3}"),
+            // The terminal echoes ^C and the shell prompts again at once (the step waits at
+            // most 10 s; an uninterrupted sleep would hold the prompt for 100).
+            ("^C", ""),
             ("# ", "exit 4\r"),
         ],
     );
