@@ -213,12 +213,14 @@ pub fn table_header(format: &str, headers: &dyn Fn(&str) -> Option<String>) -> S
 /// docker/cli's `Context.Write` for list commands: every row rendered and ended with a
 /// newline; for a `table` format a header row first and the whole laid out by
 /// [`crate::cli::format::table::docker_table`]. The header is printed even with no rows.
+/// A field a row does not have is an error, as for Docker's typed rows (`can't evaluate
+/// field`), not `<no value>`; nothing is printed then.
 pub fn render_list(
     format: &str,
     rows: &[Value],
     headers: &dyn Fn(&str) -> Option<String>,
 ) -> Result<String, TemplateError> {
-    let t = parse(&prepare(format))?;
+    let t = parse(&prepare(format))?.missingkey_error(true);
     let mut body = String::new();
     for row in rows {
         body.push_str(&t.render(row)?);
@@ -2205,7 +2207,7 @@ impl<'t, 'd> State<'t, 'd, '_> {
             ));
         }
         // Go 1.18: and/or evaluate their arguments lazily and return the deciding one.
-        if (name == "and" || name == "or") && !self.header {
+        if name == "and" || name == "or" {
             let mut v = V::Invalid;
             for a in args {
                 v = self.arg_value(dot, a)?;
@@ -3590,5 +3592,11 @@ mod tests {
             "{\"ID\":\"0123456789ab\",\"Image\":\"busybox\"}\n"
         );
         assert!(render_list("{{.Image", &rows, &headers).is_err());
+        assert_eq!(
+            render_list("table {{.Nope}}", &rows, &headers).unwrap_err().go_message(),
+            r#"template: :1:2: executing "" at <.Nope>: map has no entry for key "Nope""#
+        );
+        // HeaderFunctions do not replace and/or; they still work in a header.
+        assert_eq!(table_header("{{or .Other .ID}}", &headers), "CONTAINER ID");
     }
 }
