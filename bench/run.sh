@@ -190,7 +190,8 @@ fi
 
 # bench_single ENGINE NAME -- ARGS...: median ms of `ENGINE ARGS` (hyperfine if installed).
 bench_single() {
-    local engine="$1" name="$2" f="$WORK/$name.$(basename "$1")"
+    local engine="$1" name="$2" f
+    f="$WORK/$name.$(basename "$1")"
     shift 3
     if command -v hyperfine >/dev/null; then
         hyperfine -N --style none --warmup "$WARMUP" --runs "$RUNS" \
