@@ -17,6 +17,13 @@
 //!   key "Nope"`, which is what both `docker inspect` and the list formatters print (docker/cli
 //!   wraps parse *and* execution errors in "template parsing error").
 //!
+//! Where the data model forces a choice we follow what Docker users see, not Go's JSON
+//! decoder: JSON integers are Go `int`s (Docker's typed structs have `int` fields, so
+//! `{{if eq .State.ExitCode 0}}` works; Go's decoder would make them `float64`), and
+//! `join` accepts a JSON list of strings (Docker's `Config.Env` is a `[]string`). JSON
+//! escapes `\b` and `\f` as Go 1.22+ does. Named templates (`define`, `template`, `block`)
+//! are a parse error. The unit tests hold outputs checked against Go's text/template.
+//!
 //! Objects are treated as Go maps (`map[string]interface{}`), which is what Docker's raw
 //! inspect fallback sees. Go would print a typed struct as `{a b}` instead; the engine hands
 //! us JSON, so there are no structs. Key order of objects is kept for `json` (serde_json's
@@ -64,6 +71,14 @@ pub struct Template {
 }
 
 /// Parses `src` with Docker's function set.
+///
+/// ```
+/// use docklab::cli::format::template;
+/// let data = serde_json::json!({"State": {"Status": "running"}, "Config": {"Env": ["A=1", "B=2"]}});
+/// let t = template::parse("{{.State.Status}} {{range .Config.Env}}[{{.}}]{{end}} {{json .State}}")?;
+/// assert_eq!(t.render(&data)?, r#"running [A=1][B=2] {"Status":"running"}"#);
+/// # Ok::<(), template::TemplateError>(())
+/// ```
 pub fn parse(src: &str) -> Result<Template, TemplateError> {
     let items = lex(src);
     let mut p = Parser {
@@ -3593,7 +3608,9 @@ mod tests {
         );
         assert!(render_list("{{.Image", &rows, &headers).is_err());
         assert_eq!(
-            render_list("table {{.Nope}}", &rows, &headers).unwrap_err().go_message(),
+            render_list("table {{.Nope}}", &rows, &headers)
+                .unwrap_err()
+                .go_message(),
             r#"template: :1:2: executing "" at <.Nope>: map has no entry for key "Nope""#
         );
         // HeaderFunctions do not replace and/or; they still work in a header.
