@@ -978,7 +978,6 @@ impl Parser<'_> {
                 self.action_line = saved;
                 r
             }
-            T::Error => self.unexpected(&it, "input"),
             _ => self.unexpected(&it, "input"),
         }
     }
@@ -1995,12 +1994,12 @@ impl<'t, 'd> State<'t, 'd, '_> {
         match first {
             Arg::Field { idents, .. } => {
                 self.at = At::Arg(first);
-                return self.field_chain(dot, dot.clone(), first, idents, &cmd.args, fin);
+                return self.field_chain(dot.clone(), first, idents, &cmd.args, fin);
             }
             Arg::Chain { node, fields, .. } => {
                 self.at = At::Arg(first);
                 let recv = self.arg_value(dot, node)?;
-                return self.field_chain(dot, recv, first, fields, &cmd.args, fin);
+                return self.field_chain(recv, first, fields, &cmd.args, fin);
             }
             Arg::Ident { name, .. } => {
                 self.at = At::Arg(first);
@@ -2017,7 +2016,7 @@ impl<'t, 'd> State<'t, 'd, '_> {
                     self.not_a_function(&cmd.args, &fin)?;
                     return Ok(v);
                 }
-                return self.field_chain(dot, v, first, &idents[1..], &cmd.args, fin);
+                return self.field_chain(v, first, &idents[1..], &cmd.args, fin);
             }
             _ => {}
         }
@@ -2052,7 +2051,6 @@ impl<'t, 'd> State<'t, 'd, '_> {
 
     fn field_chain(
         &mut self,
-        dot: &V<'d>,
         mut recv: V<'d>,
         node: &'t Arg,
         idents: &[String],
@@ -2064,7 +2062,6 @@ impl<'t, 'd> State<'t, 'd, '_> {
             recv = self.field(ident, node, false, recv)?;
         }
         let has_args = args.len() > 1 || fin.is_some();
-        let _ = dot;
         self.field(&idents[n - 1], node, has_args, recv)
     }
 
@@ -2110,14 +2107,14 @@ impl<'t, 'd> State<'t, 'd, '_> {
             Arg::Dot(_) => Ok(dot.clone()),
             Arg::Nil(_) => Ok(V::Invalid),
             Arg::Field { idents, .. } => {
-                self.field_chain(dot, dot.clone(), a, idents, std::slice::from_ref(a), None)
+                self.field_chain(dot.clone(), a, idents, std::slice::from_ref(a), None)
             }
             Arg::Var { idents, .. } => {
                 let v = self.var(&idents[0])?;
                 if idents.len() == 1 {
                     return Ok(v);
                 }
-                self.field_chain(dot, v, a, &idents[1..], &[], None)
+                self.field_chain(v, a, &idents[1..], &[], None)
             }
             Arg::Pipe(p) => self.pipeline(dot, p),
             Arg::Ident { name, .. } => self.call(dot, name, At::Arg(a), &[], None),
@@ -2128,7 +2125,7 @@ impl<'t, 'd> State<'t, 'd, '_> {
                 }
                 let recv = self.arg_value(dot, node)?;
                 self.at = At::Arg(a);
-                self.field_chain(dot, recv, a, fields, &[], None)
+                self.field_chain(recv, a, fields, &[], None)
             }
             Arg::Bool(_, b) => Ok(V::Bool(*b)),
             Arg::Number(_, n) => self.ideal(n),
