@@ -190,8 +190,8 @@ fi
 
 # bench_single ENGINE NAME -- ARGS...: median ms of `ENGINE ARGS` (hyperfine if installed).
 bench_single() {
-    local engine="$1" name="$2"
-    local f="$WORK/$name.$(basename "$1")"
+    local engine="$1" name="$2" f
+    f="$WORK/$name.$(basename "$1")"
     shift 3
     if command -v hyperfine >/dev/null; then
         hyperfine -N --style none --warmup "$WARMUP" --runs "$RUNS" \
@@ -322,20 +322,20 @@ over=0
 echo
 if [[ -n "$PEER" ]]; then
     peer_name=$(basename "$PEER")
-    printf '%-38s %12s %10s %8s %12s %8s\n' "what" "docklab" "budget" "verdict" "$peer_name" "ratio"
+    printf '%-38s %13s %11s %8s %13s %8s\n' "what" "docklab" "budget" "verdict" "$peer_name" "ratio"
 else
-    printf '%-38s %12s %10s %8s\n' "what" "docklab" "budget" "verdict"
+    printf '%-38s %13s %11s %8s\n' "what" "docklab" "budget" "verdict"
 fi
 for i in "${!NAMES[@]}"; do
     u=${UNITS[$i]}
     v=${OURS[$i]}
     verdict=$(awk -v v="$v" -v b="${BUDGETS[$i]}" 'BEGIN { if (v == "nan") print "n/a"; else if (v + 0 <= b + 0) print "ok"; else print "OVER" }')
     [[ "$verdict" == "OVER" ]] && over=$((over + 1))
-    line=$(printf '%-38s %9s %-2s %7s %-2s %8s' "${NAMES[$i]}" "$v" "$u" "<= ${BUDGETS[$i]}" "$u" "$verdict")
+    line=$(printf '%-38s %9s %-3s %7s %-3s %8s' "${NAMES[$i]}" "$v" "$u" "<= ${BUDGETS[$i]}" "$u" "$verdict")
     if [[ -n "$PEER" ]]; then
         t=${THEIRS[$i]}
         ratio=$(awk -v a="$v" -v b="$t" 'BEGIN { if (a == "nan" || b == "nan" || b + 0 == 0) print "n/a"; else printf "%.2fx\n", a / b }')
-        line+=$(printf ' %9s %-2s %8s' "$t" "$u" "$ratio")
+        line+=$(printf ' %9s %-3s %8s' "$t" "$u" "$ratio")
     fi
     echo "$line"
 done

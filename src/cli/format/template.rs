@@ -17,6 +17,13 @@
 //!   key "Nope"`, which is what both `docker inspect` and the list formatters print (docker/cli
 //!   wraps parse *and* execution errors in "template parsing error").
 //!
+//! Where the data model forces a choice we follow what Docker users see, not Go's JSON
+//! decoder: JSON integers are Go `int`s (Docker's typed structs have `int` fields, so
+//! `{{if eq .State.ExitCode 0}}` works; Go's decoder would make them `float64`), and
+//! `join` accepts a JSON list of strings (Docker's `Config.Env` is a `[]string`). JSON
+//! escapes `\b` and `\f` as Go 1.22+ does. Named templates (`define`, `template`, `block`)
+//! are a parse error. The unit tests hold outputs checked against Go's text/template.
+//!
 //! Objects are treated as Go maps (`map[string]interface{}`), which is what Docker's raw
 //! inspect fallback sees. Go would print a typed struct as `{a b}` instead; the engine hands
 //! us JSON, so there are no structs. Key order of objects is kept for `json` (serde_json's
@@ -64,6 +71,14 @@ pub struct Template {
 }
 
 /// Parses `src` with Docker's function set.
+///
+/// ```
+/// use docklab::cli::format::template;
+/// let data = serde_json::json!({"State": {"Status": "running"}, "Config": {"Env": ["A=1", "B=2"]}});
+/// let t = template::parse("{{.State.Status}} {{range .Config.Env}}[{{.}}]{{end}} {{json .State}}")?;
+/// assert_eq!(t.render(&data)?, r#"running [A=1][B=2] {"Status":"running"}"#);
+/// # Ok::<(), template::TemplateError>(())
+/// ```
 pub fn parse(src: &str) -> Result<Template, TemplateError> {
     let items = lex(src);
     let mut p = Parser {
@@ -213,12 +228,14 @@ pub fn table_header(format: &str, headers: &dyn Fn(&str) -> Option<String>) -> S
 /// docker/cli's `Context.Write` for list commands: every row rendered and ended with a
 /// newline; for a `table` format a header row first and the whole laid out by
 /// [`crate::cli::format::table::docker_table`]. The header is printed even with no rows.
+/// A field a row does not have is an error, as for Docker's typed rows (`can't evaluate
+/// field`), not `<no value>`; nothing is printed then.
 pub fn render_list(
     format: &str,
     rows: &[Value],
     headers: &dyn Fn(&str) -> Option<String>,
 ) -> Result<String, TemplateError> {
-    let t = parse(&prepare(format))?;
+    let t = parse(&prepare(format))?.missingkey_error(true);
     let mut body = String::new();
     for row in rows {
         body.push_str(&t.render(row)?);
@@ -961,7 +978,6 @@ impl Parser<'_> {
                 self.action_line = saved;
                 r
             }
-            T::Error => self.unexpected(&it, "input"),
             _ => self.unexpected(&it, "input"),
         }
     }
@@ -1978,12 +1994,12 @@ impl<'t, 'd> State<'t, 'd, '_> {
         match first {
             Arg::Field { idents, .. } => {
                 self.at = At::Arg(first);
-                return self.field_chain(dot, dot.clone(), first, idents, &cmd.args, fin);
+                return self.field_chain(dot.clone(), first, idents, &cmd.args, fin);
             }
             Arg::Chain { node, fields, .. } => {
                 self.at = At::Arg(first);
                 let recv = self.arg_value(dot, node)?;
-                return self.field_chain(dot, recv, first, fields, &cmd.args, fin);
+                return self.field_chain(recv, first, fields, &cmd.args, fin);
             }
             Arg::Ident { name, .. } => {
                 self.at = At::Arg(first);
@@ -2000,7 +2016,7 @@ impl<'t, 'd> State<'t, 'd, '_> {
                     self.not_a_function(&cmd.args, &fin)?;
                     return Ok(v);
                 }
-                return self.field_chain(dot, v, first, &idents[1..], &cmd.args, fin);
+                return self.field_chain(v, first, &idents[1..], &cmd.args, fin);
             }
             _ => {}
         }
@@ -2035,7 +2051,6 @@ impl<'t, 'd> State<'t, 'd, '_> {
 
     fn field_chain(
         &mut self,
-        dot: &V<'d>,
         mut recv: V<'d>,
         node: &'t Arg,
         idents: &[String],
@@ -2047,7 +2062,6 @@ impl<'t, 'd> State<'t, 'd, '_> {
             recv = self.field(ident, node, false, recv)?;
         }
         let has_args = args.len() > 1 || fin.is_some();
-        let _ = dot;
         self.field(&idents[n - 1], node, has_args, recv)
     }
 
@@ -2093,14 +2107,14 @@ impl<'t, 'd> State<'t, 'd, '_> {
             Arg::Dot(_) => Ok(dot.clone()),
             Arg::Nil(_) => Ok(V::Invalid),
             Arg::Field { idents, .. } => {
-                self.field_chain(dot, dot.clone(), a, idents, std::slice::from_ref(a), None)
+                self.field_chain(dot.clone(), a, idents, std::slice::from_ref(a), None)
             }
             Arg::Var { idents, .. } => {
                 let v = self.var(&idents[0])?;
                 if idents.len() == 1 {
                     return Ok(v);
                 }
-                self.field_chain(dot, v, a, &idents[1..], &[], None)
+                self.field_chain(v, a, &idents[1..], &[], None)
             }
             Arg::Pipe(p) => self.pipeline(dot, p),
             Arg::Ident { name, .. } => self.call(dot, name, At::Arg(a), &[], None),
@@ -2111,7 +2125,7 @@ impl<'t, 'd> State<'t, 'd, '_> {
                 }
                 let recv = self.arg_value(dot, node)?;
                 self.at = At::Arg(a);
-                self.field_chain(dot, recv, a, fields, &[], None)
+                self.field_chain(recv, a, fields, &[], None)
             }
             Arg::Bool(_, b) => Ok(V::Bool(*b)),
             Arg::Number(_, n) => self.ideal(n),
@@ -2205,7 +2219,7 @@ impl<'t, 'd> State<'t, 'd, '_> {
             ));
         }
         // Go 1.18: and/or evaluate their arguments lazily and return the deciding one.
-        if (name == "and" || name == "or") && !self.header {
+        if name == "and" || name == "or" {
             let mut v = V::Invalid;
             for a in args {
                 v = self.arg_value(dot, a)?;
@@ -3590,5 +3604,13 @@ mod tests {
             "{\"ID\":\"0123456789ab\",\"Image\":\"busybox\"}\n"
         );
         assert!(render_list("{{.Image", &rows, &headers).is_err());
+        assert_eq!(
+            render_list("table {{.Nope}}", &rows, &headers)
+                .unwrap_err()
+                .go_message(),
+            r#"template: :1:2: executing "" at <.Nope>: map has no entry for key "Nope""#
+        );
+        // HeaderFunctions do not replace and/or; they still work in a header.
+        assert_eq!(table_header("{{or .Other .ID}}", &headers), "CONTAINER ID");
     }
 }
