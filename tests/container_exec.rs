@@ -54,22 +54,8 @@ fn exec_joins_the_running_container() {
         .code
         == 0));
     // stdin reaches an exec with -i.
-    let mut child = e
-        .command(&["exec", "-i", "execme", "cat"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"through stdin\n")
-        .unwrap();
-    assert_eq!(
-        String::from_utf8_lossy(&child.wait_with_output().unwrap().stdout),
-        "through stdin\n"
-    );
+    let out = e.run_with_stdin(&["exec", "-i", "execme", "cat"], b"through stdin\n");
+    assert_eq!(out.stdout, "through stdin\n");
 }
 
 #[test]

@@ -15,14 +15,19 @@ fn pid_one_is_the_command() {
     assert_eq!(out, "cat\0/proc/1/cmdline\0");
 }
 
+/// The test process's own namespace of kind `ns`, as `readlink /proc/self/ns/NS` prints it.
+fn host_ns(ns: &str) -> String {
+    std::fs::read_link(format!("/proc/self/ns/{ns}"))
+        .unwrap()
+        .display()
+        .to_string()
+}
+
 #[test]
 fn namespaces_differ_from_the_hosts() {
     let e = TestEngine::new().with_busybox();
     for ns in ["pid", "mnt", "uts", "net", "ipc"] {
-        let host = std::fs::read_link(format!("/proc/self/ns/{ns}"))
-            .unwrap()
-            .display()
-            .to_string();
+        let host = host_ns(ns);
         let inside = e.ok(&[
             "run",
             "--rm",
@@ -37,10 +42,7 @@ fn namespaces_differ_from_the_hosts() {
         );
     }
     // --network host keeps the host's network namespace, and only that.
-    let host_net = std::fs::read_link("/proc/self/ns/net")
-        .unwrap()
-        .display()
-        .to_string();
+    let host_net = host_ns("net");
     let inside = e.ok(&[
         "run",
         "--rm",

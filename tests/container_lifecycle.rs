@@ -327,17 +327,9 @@ fn container_prune_removes_stopped_ones() {
     assert!(out.ends_with("\nTotal reclaimed space: 0B\n"), "{out}");
     assert_eq!(e.ok(&["ps", "-aq"]).lines().count(), 1);
     // Without -f it asks, and anything but y keeps everything.
-    let mut child = e
-        .command(&["container", "prune"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child.stdin.take().unwrap().write_all(b"n\n").unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = e.run_with_stdin(&["container", "prune"], b"n\n");
     assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
+        out.stdout,
         "WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] "
     );
 }
@@ -437,19 +429,6 @@ fn start_attach_streams_output_and_returns_the_exit_code() {
     assert_eq!(e.ok(&["logs", "once"]), "attached\nattached\n");
     // -i forwards stdin to a container created with -i.
     e.ok(&["create", "-i", "--name", "cat", "busybox", "cat"]);
-    let mut child = e
-        .command(&["start", "-a", "-i", "cat"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"piped in\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "piped in\n");
+    let out = e.run_with_stdin(&["start", "-a", "-i", "cat"], b"piped in\n");
+    assert_eq!(out.stdout, "piped in\n");
 }

@@ -194,6 +194,37 @@ fn reap_orphans(keep: i32) {
     }
 }
 
+/// `/bin/sh -c TEXT` in the sandbox: a clean environment (with `TERM=term`) and the private
+/// home as the working directory. The caller wires up stdio.
+fn shell(sb: &Sandbox, text: &str, term: &str) -> Command {
+    let mut cmd = Command::new("/bin/sh");
+    cmd.arg("-c")
+        .arg(text)
+        .env_clear()
+        .envs(sb.env(term))
+        .current_dir(sb.home());
+    cmd
+}
+
+/// Takes a spawned command's child and registers its process group as the one a Ctrl-C
+/// kills; records a spawn failure in `exec` instead.
+fn track(
+    spawned: std::io::Result<std::process::Child>,
+    exec: &mut Exec,
+) -> Option<(std::process::Child, i32)> {
+    match spawned {
+        Ok(child) => {
+            let pid = child.id() as i32;
+            CURRENT_PGID.store(pid, Ordering::SeqCst);
+            Some((child, pid))
+        }
+        Err(e) => {
+            exec.error = Some(format!("/bin/sh: {e}"));
+            None
+        }
+    }
+}
+
 /// Runs `text` through `/bin/sh -c` with merged output and a timeout.
 pub fn run_plain(sb: &Sandbox, text: &str, timeout: Duration) -> Exec {
     let start = Instant::now();
@@ -213,28 +244,17 @@ pub fn run_plain(sb: &Sandbox, text: &str, timeout: Duration) -> Exec {
                 return exec;
             }
         };
-        let mut cmd = Command::new("/bin/sh");
-        cmd.arg("-c")
-            .arg(text)
-            .env_clear()
-            .envs(sb.env("dumb"))
-            .current_dir(sb.home())
-            .stdin(Stdio::null())
+        let mut cmd = shell(sb, text, "dumb");
+        cmd.stdin(Stdio::null())
             .stdout(Stdio::from(w))
             .stderr(Stdio::from(w2))
             .process_group(0);
         cmd.spawn()
         // `cmd` (holding the pipe's write ends) is dropped here, so EOF can come.
     };
-    let mut child = match spawned {
-        Ok(c) => c,
-        Err(e) => {
-            exec.error = Some(format!("/bin/sh: {e}"));
-            return exec;
-        }
+    let Some((mut child, pid)) = track(spawned, &mut exec) else {
+        return exec;
     };
-    let pid = child.id() as i32;
-    CURRENT_PGID.store(pid, Ordering::SeqCst);
     set_nonblocking(&r);
     let deadline = start + timeout;
     let mut buf = Vec::new();
@@ -332,13 +352,8 @@ pub fn run_pty(sb: &Sandbox, text: &str, inputs: &[Input], timeout: Duration) ->
                 return exec;
             }
         };
-        let mut cmd = Command::new("/bin/sh");
-        cmd.arg("-c")
-            .arg(text)
-            .env_clear()
-            .envs(sb.env("xterm"))
-            .current_dir(sb.home())
-            .stdin(Stdio::from(slave))
+        let mut cmd = shell(sb, text, "xterm");
+        cmd.stdin(Stdio::from(slave))
             .stdout(Stdio::from(s1))
             .stderr(Stdio::from(s2));
         // A new session with the pty as its controlling terminal (credentials(7),
@@ -356,15 +371,9 @@ pub fn run_pty(sb: &Sandbox, text: &str, inputs: &[Input], timeout: Duration) ->
         }
         cmd.spawn()
     };
-    let mut child = match spawned {
-        Ok(c) => c,
-        Err(e) => {
-            exec.error = Some(format!("/bin/sh: {e}"));
-            return exec;
-        }
+    let Some((mut child, pid)) = track(spawned, &mut exec) else {
+        return exec;
     };
-    let pid = child.id() as i32;
-    CURRENT_PGID.store(pid, Ordering::SeqCst);
     set_nonblocking(&master);
     let deadline = start + timeout;
     let mut buf: Vec<u8> = Vec::new();

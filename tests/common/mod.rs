@@ -63,6 +63,20 @@ impl TestEngine {
         r.stdout
     }
 
+    /// Runs `docklab --root <root> args…` with `input` on its stdin.
+    pub fn run_with_stdin(&self, args: &[&str], input: &[u8]) -> Run {
+        use std::io::Write;
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn docklab");
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        Run::from(child.wait_with_output().expect("wait for docklab"))
+    }
+
     /// Pulls the catalog's busybox once for this root.
     pub fn with_busybox(self) -> Self {
         self.ok(&["pull", "busybox"]);
